@@ -1,0 +1,17 @@
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """Digits scaled to [0, 1], split into (X_train, X_test, y_train, y_test)."""
+    data = load_digits()
+    return train_test_split(data.data / 16.0, data.target, random_state=0)
+
+
+@pytest.fixture
+def small_X():
+    """A small Gaussian data set for fast fits."""
+    return np.random.RandomState(0).normal(size=(60, 5))

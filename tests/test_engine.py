@@ -1,0 +1,96 @@
+"""The training engine: compilation, batching, divergence and interruption."""
+
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import nnx
+from sklearn.base import clone
+
+import skae._base
+from skae import Autoencoder, _engine
+from skae._models.dense import DenseAutoencoder
+from skae._objectives import Reconstruction
+from skae._optimizers import OptimizerSpec
+
+
+def test_bucket_rounds_up_by_at_most_a_quarter():
+    for n in range(1, 5000):
+        b = _engine.bucket(n)
+        assert n <= b <= max(n, 1.25 * n)
+    assert {_engine.bucket(n) for n in range(1290, 1536)} == {1536}
+
+
+def test_clones_and_folds_do_not_compile_again(digits):
+    X = digits[0]
+    Autoencoder(n_components=5, max_iter=2, random_state=0).fit(X[:1000]).transform(X[:10])
+    epochs, encodes = _engine.run_epoch._cache_size(), _engine.encode._cache_size()
+    model = Autoencoder(n_components=5, max_iter=2, learning_rate_init=0.01, random_state=1)
+    # A clone, another seed, another learning rate, folds a few samples apart.
+    for n in (960, 985, 999):
+        clone(model).fit(X[:n]).transform(X[:n])
+    assert _engine.run_epoch._cache_size() == epochs
+    assert _engine.encode._cache_size() == encodes
+    # Another architecture compiles once more.
+    Autoencoder(n_components=6, max_iter=2).fit(X[:1000])
+    assert _engine.run_epoch._cache_size() == epochs + 1
+
+
+def test_epoch_visits_every_sample_once():
+    """With a zero learning rate the epoch loss is the mean loss over all samples."""
+    X = np.random.RandomState(0).uniform(size=(23, 4)).astype(np.float32)
+    model = DenseAutoencoder(4, (6,), 2, "tanh", rngs=nnx.Rngs(0))
+    graphdef, params = nnx.split(model, nnx.Param)
+    objective = Reconstruction("mse", "identity")
+    spec = OptimizerSpec("sgd")
+    rows, n_batches = _engine.epoch_layout(len(X), batch_size=5)
+    assert rows * n_batches >= 25  # the last partial batch of 3 is included
+    config = _engine.EpochConfig(graphdef, objective, spec, rows, n_batches)
+    hyper = {"learning_rate": jnp.float32(0.0), "alpha": jnp.float32(0.0)}
+    state = _engine.init_state(params, spec, 0.0)
+    padded = skae._base._pad_rows(X, rows * n_batches)
+    _, metrics = _engine.run_epoch(
+        config, state, (padded, padded), jnp.int32(len(X)), jax.random.key(0), hyper
+    )
+    expected = _engine.sample_losses(graphdef, objective, params, (X, X), None, hyper).mean()
+    assert float(metrics.loss) == pytest.approx(float(expected), rel=1e-5)
+
+
+def test_divergence_raises_and_keeps_finite_weights(small_X):
+    ae = Autoencoder(optimizer="sgd", learning_rate_init=1e6, max_iter=50, random_state=0)
+    with pytest.raises(FloatingPointError, match="diverged.*learning_rate_init"):
+        ae.fit(small_X * 1e3)
+    leaves = jax.tree.leaves(ae.params_)
+    assert all(np.isfinite(leaf).all() for leaf in leaves)
+    assert np.isfinite(ae.transform(small_X)).all()
+
+
+def test_ctrl_c_keeps_a_usable_model(small_X, monkeypatch):
+    real_run_epoch = _engine.run_epoch
+    calls = []
+
+    def interrupted_on_third_epoch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_run_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(_engine, "run_epoch", interrupted_on_third_epoch)
+    ae = Autoencoder(max_iter=50, random_state=0)
+    with pytest.warns(UserWarning, match="interrupted after 2 epochs"):
+        ae.fit(small_X)
+    assert ae.n_iter_ == 2
+    assert np.isfinite(ae.transform(small_X)).all()
+
+
+def test_inference_in_chunks_matches_row_by_row(small_X, monkeypatch):
+    ae = Autoencoder(max_iter=2, random_state=0).fit(small_X)
+    monkeypatch.setattr(skae._base, "INFERENCE_ROWS", 16)
+    whole = ae.transform(small_X)
+    pieces = np.concatenate([ae.transform(small_X[i : i + 7]) for i in range(0, 60, 7)])
+    np.testing.assert_array_equal(whole, pieces)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ae.score_samples(small_X).shape == (60,)
