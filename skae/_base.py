@@ -309,14 +309,14 @@ class BaseAutoencoder(
                 f"Training interrupted after {self.n_iter_} epochs; the model keeps the "
                 "best weights found so far and can be used.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=5,  # the caller of fit, past _train, _fit and _fit_context
             )
         elif keep_best and not converged and n_epochs > 1:
             warnings.warn(
                 f"Maximum iterations ({n_epochs}) reached and the optimization hasn't "
                 "converged yet.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=5,  # the caller of fit, past _train, _fit and _fit_context
             )
 
     # ------------------------------------------------------------- inference
