@@ -13,8 +13,8 @@ import warnings
 
 import numpy as np
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
@@ -59,8 +59,10 @@ def main() -> None:
                 f"{n_components:>4}  {name:<12} {result['test MSE']:>9.4f} "
                 f"{result['fit s']:>7.2f} {result['accuracy']:>9.3f}"
             )
-    print("\nThe Autoencoder's fit time includes JAX compilation (about a second per "
-          "new architecture);\nrefits and clones of the same architecture reuse it.")
+    print(
+        "\nThe Autoencoder's fit time includes JAX compilation (about a second per "
+        "new architecture);\nrefits and clones of the same architecture reuse it."
+    )
 
 
 if __name__ == "__main__":

@@ -168,8 +168,13 @@ class BaseAutoencoder(
                 self.validation_scores_ = []
         else:
             X_train, X_val = X, None
-        self._train(X_train, X_val, n_epochs=1 if incremental else self.max_iter,
-                    keep_best=not incremental, reuse_optimizer=incremental)
+        self._train(
+            X_train,
+            X_val,
+            n_epochs=1 if incremental else self.max_iter,
+            keep_best=not incremental,
+            reuse_optimizer=incremental,
+        )
         return self
 
     def _validation_split(self, X):
@@ -236,9 +241,7 @@ class BaseAutoencoder(
     def _train(self, X_train, X_val, n_epochs: int, keep_best: bool, reuse_optimizer: bool):
         """The epoch loop: one jitted call per epoch, bookkeeping on the host."""
         graphdef, params = self._device_model()
-        batch_size = (
-            min(200, len(X_train)) if self.batch_size == "auto" else self.batch_size
-        )
+        batch_size = min(200, len(X_train)) if self.batch_size == "auto" else self.batch_size
         rows, n_batches = _engine.epoch_layout(len(X_train), batch_size)
         config = _engine.EpochConfig(
             graphdef, self._objective(), self._optimizer_spec(), rows, n_batches
@@ -274,8 +277,8 @@ class BaseAutoencoder(
                     self.loss_ = loss
                     if val_chunks is None:
                         score = -loss
-                        self.best_loss_ = loss if self.best_loss_ is None else min(
-                            self.best_loss_, loss
+                        self.best_loss_ = (
+                            loss if self.best_loss_ is None else min(self.best_loss_, loss)
                         )
                         bar.update(loss=loss)
                     else:

@@ -67,15 +67,15 @@ class EpochConfig:
 
 
 def bucket(n: int) -> int:
-    """Round ``n`` up to a number with at most three significant bits.
+    """Round ``n`` up to a number with at most four significant bits.
 
-    Shapes are rounded to these buckets (8, 10, 12, 14, 16, 20, 24, 28, 32, ...,
-    at most 25 % above ``n``) so that data sets of slightly different sizes, such
-    as cross-validation folds, share one compiled program.
+    Shapes are rounded to these buckets (16, 18, 20, ..., 32, 36, 40, ..., 64,
+    72, ..., at most 12.5 % above ``n``) so that data sets of slightly different
+    sizes, such as cross-validation folds, share one compiled program.
     """
-    if n <= 8:
+    if n <= 16:
         return n
-    step = 1 << (n.bit_length() - 3)
+    step = 1 << (n.bit_length() - 4)
     return -(-n // step) * step
 
 
@@ -83,9 +83,9 @@ def epoch_layout(n_samples: int, batch_size: int) -> tuple[int, int]:
     """``(rows per batch, number of batches)`` for an epoch over ``n_samples``.
 
     The number of batches is bucketed; a batch larger than the data set shrinks
-    to the bucketed data size. Padded rows are masked out of the loss and
-    batches made only of padding are skipped, so no sample is dropped and none
-    counts twice.
+    to the bucketed data size. Padded rows are masked out of the loss and the
+    updates of batches made only of padding are discarded, so no sample is
+    dropped and none counts twice.
     """
     rows = min(batch_size, bucket(n_samples))
     return rows, bucket(-(-n_samples // rows))
@@ -152,25 +152,20 @@ def run_epoch(
         params, opt_state = config.optimizer.update(
             grads, state.opt_state, state.params, hyper["learning_rate"]
         )
-        ok = jnp.isfinite(loss) & jnp.isfinite(optax.tree.norm(grads))
-        # A non-finite step keeps the previous weights and stops the epoch's
-        # updates: the caller sees finite=False and the last good state.
+        finite &= jnp.isfinite(loss) & jnp.isfinite(optax.tree.norm(grads))
+        # The update is kept only for a batch holding real rows (bucket padding
+        # adds batches of padding only) and while every step so far was finite:
+        # after a non-finite step the state stays at the last finite weights and
+        # the caller sees finite=False. A select rather than a lax.cond, whose
+        # pass-through branch makes XLA copy the whole carry every step.
+        keep = finite & (step * config.batch_size < n_samples)
         state = jax.tree.map(
-            lambda new, old: jnp.where(ok, new, old), TrainState(params, opt_state), state
+            lambda new, old: jnp.where(keep, new, old), TrainState(params, opt_state), state
         )
-        return state, loss_sum + jnp.where(ok, loss * jnp.sum(mask), 0.0), finite & ok
-
-    def step_or_skip(carry, step):
-        state, loss_sum, finite = carry
-        # Batches past the data (bucket padding) and steps after a non-finite
-        # one do nothing.
-        active = (step * config.batch_size < n_samples) & finite
-        return jax.lax.cond(active, train_step, lambda c, _: c, carry, step), None
+        return (state, loss_sum + jnp.where(keep, loss * jnp.sum(mask), 0.0), finite), None
 
     init = (state, jnp.zeros((), jnp.float32), jnp.ones((), bool))
-    (state, loss_sum, finite), _ = jax.lax.scan(
-        step_or_skip, init, jnp.arange(config.n_batches)
-    )
+    (state, loss_sum, finite), _ = jax.lax.scan(train_step, init, jnp.arange(config.n_batches))
     return state, EpochMetrics(loss_sum / n_samples, finite)
 
 

@@ -16,11 +16,10 @@ from skae._objectives import Reconstruction
 from skae._optimizers import OptimizerSpec
 
 
-def test_bucket_rounds_up_by_at_most_a_quarter():
+def test_bucket_rounds_up_by_at_most_an_eighth():
     for n in range(1, 5000):
-        b = _engine.bucket(n)
-        assert n <= b <= max(n, 1.25 * n)
-    assert {_engine.bucket(n) for n in range(1290, 1536)} == {1536}
+        assert n <= _engine.bucket(n) <= 1.125 * n
+    assert {_engine.bucket(n) for n in range(1409, 1537)} == {1536}
 
 
 def test_clones_and_folds_do_not_compile_again(digits):
