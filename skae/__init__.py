@@ -1,6 +1,20 @@
 """skae: autoencoders that behave like scikit-learn transformers."""
 
 from ._autoencoder import Autoencoder
+from ._contractive import ContractiveAutoencoder
+from ._convolutional import ConvolutionalAutoencoder
+from ._denoising import ConvolutionalDenoisingAutoencoder, DenoisingAutoencoder
+from ._sparse import SparseAutoencoder
+from ._variational import ConvolutionalVariationalAutoencoder, VariationalAutoencoder
 
-__all__ = ["Autoencoder"]
+__all__ = [
+    "Autoencoder",
+    "ContractiveAutoencoder",
+    "ConvolutionalAutoencoder",
+    "ConvolutionalDenoisingAutoencoder",
+    "ConvolutionalVariationalAutoencoder",
+    "DenoisingAutoencoder",
+    "SparseAutoencoder",
+    "VariationalAutoencoder",
+]
 __version__ = "0.1.0"

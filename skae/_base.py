@@ -46,8 +46,6 @@ class BaseAutoencoder(
     """Base class for skae's autoencoders. Not meant to be used directly."""
 
     _parameter_constraints: dict = {
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(ACTIVATIONS))],
         "output_activation": [StrOptions(set(ACTIVATIONS) | {"auto"})],
         "loss": [StrOptions({"auto", "mse", "bce"})],
         "optimizer": [StrOptions(set(OPTIMIZERS)), HasMethods(["init", "update"])],
@@ -76,6 +74,13 @@ class BaseAutoencoder(
     def _extra_hyperparameters(self) -> dict:
         """Numeric hyper-parameters the objective reads, traced (not compiled in)."""
         return {}
+
+    def _validate_input(self, X, reset: bool) -> np.ndarray:
+        """``X`` checked and converted to a 2-D float array (sets ``n_features_in_``)."""
+        return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+
+    def _prepare_fit(self, X: np.ndarray) -> None:
+        """Record what a fresh fit learns from the data before training (hook)."""
 
     # ----------------------------------------------------------- scikit-learn
     @property
@@ -143,11 +148,12 @@ class BaseAutoencoder(
 
     def _fit(self, X, incremental: bool):
         fresh = not hasattr(self, "params_") or not (incremental or self.warm_start)
-        X = validate_data(self, X, reset=fresh, dtype=[np.float64, np.float32])
+        X = self._validate_input(X, reset=fresh)
         if fresh:
             self.reconstruction_loss_, self.out_activation_ = resolve_loss(
                 self.loss, self.output_activation, X
             )
+            self._prepare_fit(X)
             self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
             self._init_model()
             self.n_iter_ = 0
@@ -190,8 +196,7 @@ class BaseAutoencoder(
 
     def _init_model(self) -> None:
         model = self._build_model(self.n_features_in_, nnx.Rngs(self._seed))
-        inputs = jax.ShapeDtypeStruct((1, self.n_features_in_), jnp.float32)
-        self.n_components_ = int(np.prod(jax.eval_shape(model.encode, inputs).shape[1:]))
+        self.n_components_ = _check_model_shapes(model, self.n_features_in_)
         graphdef, params = nnx.split(model, nnx.Param)
         self._set_params(graphdef, params)
 
@@ -342,7 +347,7 @@ class BaseAutoencoder(
 
     def _validate_for_inference(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return self._validate_input(X, reset=False)
 
     def transform(self, X):
         """Encode ``X``: the code layer's values, like ``PCA.transform``.
@@ -425,6 +430,38 @@ class BaseAutoencoder(
         score : float
         """
         return float(np.mean(self.score_samples(X)))
+
+
+def _check_model_shapes(model: nnx.Module, n_features: int) -> int:
+    """Check that ``model`` encodes and decodes rows of ``n_features``.
+
+    Returns the code size. Runs on shapes only (``jax.eval_shape``), so a user's
+    module that does not fit gets a clear error before any training.
+    """
+    inputs = jax.ShapeDtypeStruct((2, n_features), jnp.float32)
+    try:
+        codes = jax.eval_shape(model.encode, inputs)
+    except Exception as error:
+        raise ValueError(
+            f"The encoder cannot take inputs of shape (n_samples, {n_features}): {error}"
+        ) from error
+    if len(codes.shape) != 2 or codes.shape[0] != 2:
+        raise ValueError(
+            "The encoder must return codes of shape (n_samples, n_components); for "
+            f"inputs of shape (2, {n_features}) it returned {codes.shape}."
+        )
+    try:
+        outputs = jax.eval_shape(model.decode, codes)
+    except Exception as error:
+        raise ValueError(
+            f"The decoder cannot take the encoder's codes of shape {codes.shape}: {error}"
+        ) from error
+    if outputs.shape != (2, n_features):
+        raise ValueError(
+            f"The decoder must return the input's shape: for codes of shape {codes.shape} "
+            f"it returned {outputs.shape}, expected (2, {n_features})."
+        )
+    return int(codes.shape[1])
 
 
 def _pad_rows(X: np.ndarray, n_rows: int) -> jax.Array:

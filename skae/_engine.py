@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
-from ._losses import l2_penalty
+from ._losses import encoder_jacobian_sq_norm, l2_penalty
 from ._models.activations import apply_activation
 from ._optimizers import OptimizerSpec
 
@@ -185,6 +185,12 @@ def encode(graphdef, params, inputs: jax.Array) -> jax.Array:
 def decode(graphdef, output_activation: str, params, codes: jax.Array) -> jax.Array:
     """The model's reconstruction from ``codes``, after the output activation."""
     return apply_activation(output_activation, nnx.merge(graphdef, params).decode(codes))
+
+
+@partial(jax.jit, static_argnames="graphdef")
+def jacobian_sq_norms(graphdef, params, inputs: jax.Array) -> jax.Array:
+    """Exact squared Frobenius norm of the encoder's Jacobian at each input row."""
+    return encoder_jacobian_sq_norm(nnx.merge(graphdef, params).encode, inputs, "exact")
 
 
 class EarlyStopping:

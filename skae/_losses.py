@@ -60,3 +60,67 @@ def l2_penalty(params) -> jax.Array:
         if any(getattr(key, "key", None) == "kernel" for key in path)
     ]
     return sum(squares, jnp.zeros((), jnp.float32))
+
+
+def encoder_jacobian_sq_norm(
+    encode, inputs: jax.Array, method: str, key: jax.Array | None = None
+) -> jax.Array:
+    """Squared Frobenius norm of each sample's encoder Jacobian, shape ``(n,)``.
+
+    Parameters
+    ----------
+    encode : callable
+        Maps a batch ``(n, n_features)`` to codes ``(n, n_components)``, each row
+        depending on its own input row only.
+    inputs : array of shape (n, n_features)
+    method : {"exact", "hutchinson"}
+        ``"exact"`` builds the Jacobian (one reverse pass per code unit).
+        ``"hutchinson"`` returns ``||v^T J||^2`` for one Gaussian ``v`` per
+        sample, an unbiased estimate since ``E[v v^T] = I`` (Hutchinson, 1989),
+        at the cost of a single reverse pass.
+    key : PRNG key
+        Needed by ``"hutchinson"``.
+    """
+    if method == "exact":
+
+        def jacobian(row):
+            return jax.jacrev(lambda r: encode(r[None])[0])(row)
+
+        return jnp.sum(jnp.square(jax.vmap(jacobian)(inputs)), axis=(1, 2))
+    codes, pullback = jax.vjp(encode, inputs)
+    (projected,) = pullback(jax.random.normal(key, codes.shape, codes.dtype))
+    return per_sample_mean(jnp.square(projected)) * projected[0].size
+
+
+def gaussian_kl(mean: jax.Array, log_var: jax.Array) -> jax.Array:
+    """KL(N(mean, exp(log_var)) || N(0, I)) per sample (Kingma & Welling, 2014)."""
+    return 0.5 * jnp.sum(jnp.square(mean) + jnp.exp(log_var) - 1.0 - log_var, axis=-1)
+
+
+def negative_log_likelihood(
+    raw_output: jax.Array, target: jax.Array, loss: str, log_scale: jax.Array | None
+) -> jax.Array:
+    """``-log p(target | decoder output)`` per sample, summed over features.
+
+    ``loss="bce"``: independent Bernoulli with logits ``raw_output``;
+    ``loss="mse"``: independent Gaussians with means ``raw_output`` and standard
+    deviations ``exp(log_scale)``.
+    """
+    if loss == "bce":
+        return jnp.sum(optax.sigmoid_binary_cross_entropy(raw_output, target), axis=-1)
+    z = (target - raw_output) * jnp.exp(-log_scale)
+    return jnp.sum(0.5 * jnp.square(z) + log_scale + 0.5 * jnp.log(2 * jnp.pi), axis=-1)
+
+
+def row_keys(key: jax.Array, rows: jax.Array) -> jax.Array:
+    """One PRNG key per row, derived from ``key`` and the row's values.
+
+    A row's random draws then depend on what it holds, not on its position or
+    the rows it comes with, so stochastic scores are reproducible and invariant
+    to the order and batching of the samples.
+    """
+    bits = jax.lax.bitcast_convert_type(rows.reshape(rows.shape[0], -1), jnp.uint32)
+    # Integer sums wrap around and are exact in any order.
+    weights = jnp.arange(bits.shape[1], dtype=jnp.uint32) * jnp.uint32(2654435761) + 1
+    digests = jnp.sum(bits * weights, axis=1, dtype=jnp.uint32)
+    return jax.vmap(lambda digest: jax.random.fold_in(key, digest))(digests)

@@ -8,25 +8,23 @@ from numbers import Integral
 import numpy as np
 
 
-def check_hidden_layer_sizes(hidden_layer_sizes) -> tuple[int, ...]:
-    """Return ``hidden_layer_sizes`` as a tuple of positive ints, or raise."""
-    sizes = hidden_layer_sizes
+def check_positive_ints(name: str, value) -> tuple[int, ...]:
+    """Return ``value`` (an int or a sequence of ints) as a tuple of positive ints.
+
+    ``name`` is the parameter's name, used in the error message.
+    """
+    sizes = value
     if isinstance(sizes, Integral) and not isinstance(sizes, bool):
         sizes = (sizes,)
     try:
         sizes = tuple(sizes)
     except TypeError:
-        raise TypeError(
-            "hidden_layer_sizes must be an int or a sequence of ints (() for a single "
-            f"hidden layer, the code); got {hidden_layer_sizes!r}."
-        ) from None
+        raise TypeError(f"{name} must be an int or a sequence of ints; got {value!r}.") from None
     for size in sizes:
         if not isinstance(size, Integral) or isinstance(size, bool):
-            raise TypeError(f"hidden_layer_sizes must hold ints; got {hidden_layer_sizes!r}.")
+            raise TypeError(f"{name} must hold ints; got {value!r}.")
         if size < 1:
-            raise ValueError(
-                f"hidden_layer_sizes must hold positive widths; got {hidden_layer_sizes!r}."
-            )
+            raise ValueError(f"{name} must hold positive sizes; got {value!r}.")
     return tuple(int(size) for size in sizes)
 
 

@@ -67,7 +67,7 @@ def test_bce_needs_unit_interval():
         ({"loss": "l1"}, "'loss' parameter"),
         ({"n_components": 0}, "'n_components' parameter"),
         ({"n_components": 2.5}, "'n_components' parameter"),
-        ({"hidden_layer_sizes": (8, 0)}, "hidden_layer_sizes must hold positive"),
+        ({"hidden_layer_sizes": (8, 0)}, "hidden_layer_sizes must hold positive sizes"),
         ({"hidden_layer_sizes": (8, "a")}, "hidden_layer_sizes must hold ints"),
         ({"batch_size": 0}, "'batch_size' parameter"),
         ({"learning_rate_init": 0.0}, "'learning_rate_init' parameter"),

@@ -26,3 +26,12 @@ as an alias.
 def apply_activation(name: str, x: jax.Array) -> jax.Array:
     """Apply the activation called ``name`` to ``x``."""
     return ACTIVATIONS[name](x)
+
+
+def clip_log_variance(log_var: jax.Array) -> jax.Array:
+    """Keep a predicted log-variance where its exponential is finite.
+
+    Unscaled inputs (values in the hundreds) can give log-variances whose
+    exponential overflows in the KL term before training has adapted.
+    """
+    return jnp.clip(log_var, -30.0, 20.0)

@@ -1,15 +1,17 @@
-"""Dense (fully connected) encoder-decoder."""
+"""Dense (fully connected) encoder-decoder, and the wrapper for user modules."""
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Callable, Sequence
 
 import jax
+import jax.numpy as jnp
 from flax import nnx
 
-from .activations import apply_activation
+from .activations import apply_activation, clip_log_variance
 
 
 class DenseStack(nnx.Module):
-    """A stack of ``nnx.Linear`` layers, with ``activation`` after all but the last.
+    """A stack of ``nnx.Linear`` layers with ``activation`` between them.
 
     Parameters
     ----------
@@ -37,9 +39,15 @@ class DenseAutoencoder(nnx.Module):
     """Dense autoencoder whose decoder mirrors the encoder.
 
     ``n_features -> *hidden_layer_sizes -> n_components`` then back through the
-    same widths in reverse. The code layer is linear, as in PCA; the decoder's
-    last layer returns raw outputs (the output activation is applied by the
-    caller, see :mod:`skae._models`).
+    same widths in reverse. The code goes through ``code_activation`` (linear by
+    default, as in PCA); the decoder's last layer returns raw outputs (the output
+    activation is applied by the caller, see :mod:`skae._models`).
+
+    With ``variational=True`` the encoder's last layer gives ``2 * n_components``
+    values, the mean and the log-variance of a Gaussian posterior
+    (:meth:`encode_distribution`), and :meth:`encode` returns the mean. With
+    ``gaussian_scale=True`` the module also learns a per-feature log standard
+    deviation ``log_scale`` for a Gaussian likelihood.
     """
 
     def __init__(
@@ -49,11 +57,54 @@ class DenseAutoencoder(nnx.Module):
         n_components: int,
         activation: str,
         *,
+        code_activation: str = "identity",
+        variational: bool = False,
+        gaussian_scale: bool = False,
         rngs: nnx.Rngs,
     ):
-        widths = (n_features, *hidden_layer_sizes, n_components)
-        self.encoder = DenseStack(widths, activation, rngs=rngs)
-        self.decoder = DenseStack(widths[::-1], activation, rngs=rngs)
+        n_code_outputs = 2 * n_components if variational else n_components
+        self.encoder = DenseStack(
+            (n_features, *hidden_layer_sizes, n_code_outputs), activation, rngs=rngs
+        )
+        self.decoder = DenseStack(
+            (n_components, *hidden_layer_sizes[::-1], n_features), activation, rngs=rngs
+        )
+        self.code_activation = code_activation
+        self.variational = variational
+        self.log_scale = nnx.Param(jnp.zeros((n_features,))) if gaussian_scale else None
+
+    def encode_distribution(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """Mean and log-variance of the posterior (``variational=True`` only)."""
+        mean, log_var = jnp.split(self.encoder(x), 2, axis=-1)
+        return mean, clip_log_variance(log_var)
+
+    def encode(self, x: jax.Array) -> jax.Array:
+        if self.variational:
+            return self.encode_distribution(x)[0]
+        return apply_activation(self.code_activation, self.encoder(x))
+
+    def decode(self, code: jax.Array) -> jax.Array:
+        return self.decoder(code)
+
+
+def make_user_module(spec, rngs: nnx.Rngs) -> nnx.Module:
+    """A fresh module from a user's ``encoder``/``decoder`` argument.
+
+    ``spec`` is an ``nnx.Module`` (copied, so every fit starts from the same
+    weights) or a callable taking ``rngs=`` and returning one (initialised from
+    the estimator's ``random_state``).
+    """
+    if isinstance(spec, nnx.Module):
+        return copy.deepcopy(spec)
+    return spec(rngs=rngs)
+
+
+class ComposedAutoencoder(nnx.Module):
+    """An autoencoder made of a user's encoder and decoder modules."""
+
+    def __init__(self, encoder: nnx.Module | Callable, decoder, *, rngs: nnx.Rngs):
+        self.encoder = make_user_module(encoder, rngs)
+        self.decoder = make_user_module(decoder, rngs)
 
     def encode(self, x: jax.Array) -> jax.Array:
         return self.encoder(x)

@@ -1,0 +1,126 @@
+"""Docstring fragments shared by the estimators (filled in by ``fill_doc``)."""
+
+TRAINING_PARAMETERS = """\
+loss : {"auto", "mse", "bce"}, default="auto"
+        Reconstruction loss. ``"auto"`` picks ``"bce"`` (binary cross-entropy
+        with a sigmoid output) when the training data lies in [0, 1], as pixel
+        intensities or ``MinMaxScaler`` output do, and ``"mse"`` otherwise.
+    output_activation : str, default="auto"
+        Activation of the reconstruction: ``"sigmoid"`` with ``loss="bce"``,
+        ``"identity"`` with ``loss="mse"``. Any name accepted by ``activation``.
+    optimizer : str or optax.GradientTransformation, default="adam"
+        ``"adam"``, ``"adamw"``, ``"nadam"``, ``"radam"``, ``"adamax"``,
+        ``"adabelief"``, ``"lamb"``, ``"lion"``, ``"sgd"``, ``"rmsprop"``,
+        ``"adagrad"``, ``"adadelta"`` (Optax's defaults apart from the learning
+        rate), or any Optax transformation, which then brings its own learning
+        rate and ignores ``learning_rate_init``.
+    learning_rate_init : float, default=1e-3
+        Learning rate of a named optimizer.
+    alpha : float, default=1e-4
+        L2 penalty on the weights, as in ``MLPRegressor``: ``alpha / 2`` times the
+        sum of squared weights, divided by the batch size, is added to the loss.
+    batch_size : int or "auto", default="auto"
+        Minibatch size; ``"auto"`` is ``min(200, n_samples)``.
+    max_iter : int, default=200
+        Most epochs to train for.
+    tol : float, default=1e-4
+        Least improvement of the loss (or validation score) that counts.
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of ``tol`` after which training stops.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data and stop when its score
+        stops improving; the weights with the best validation score are kept.
+        Otherwise stopping watches the training loss.
+    validation_fraction : float, default=0.1
+        Share of the training data held out with ``early_stopping=True``.
+    warm_start : bool, default=False
+        Continue from the previous fit's weights instead of starting anew.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the shuffling, the noise and the validation split:
+        the same seed gives the same model on the same machine.
+    verbose : int or bool, default=0
+        1 shows a progress bar with the loss of each epoch; 0 prints nothing."""
+
+FITTED_ATTRIBUTES = """\
+n_components_ : int
+        Size of the code (the width of :meth:`transform`'s output).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, when ``X`` has string column names.
+    reconstruction_loss_ : {"mse", "bce"}
+        The loss used, after resolving ``loss="auto"``.
+    out_activation_ : str
+        The output activation used, after resolving ``output_activation="auto"``.
+    n_iter_ : int
+        Number of epochs trained.
+    loss_ : float
+        Training loss of the last epoch.
+    loss_curve_ : list of float
+        Training loss of each epoch (mean over samples, including penalties).
+    best_loss_ : float or None
+        Lowest training loss; None with ``early_stopping=True``.
+    validation_scores_ : list of float or None
+        Validation score (mean of :meth:`score_samples`) of each epoch with
+        ``early_stopping=True``; None otherwise.
+    best_validation_score_ : float or None
+        Best validation score, with ``early_stopping=True``.
+    params_ : dict
+        The trained weights, a nested dict of NumPy arrays (host memory, so a
+        fitted model pickles and loads without the device it was trained on)."""
+
+DENSE_PARAMETERS = """\
+hidden_layer_sizes : int or tuple of int, default=(128,)
+        Widths of the encoder's hidden layers, from the input to the code; the
+        decoder uses them in reverse. ``()`` gives the single-hidden-layer
+        autoencoder whose only hidden layer is the code.
+    activation : {"relu", "tanh", "logistic", "identity", "elu", "selu", "gelu", \
+"silu", "leaky_relu", "softplus"}, default="relu"
+        Activation of the hidden layers."""
+
+CONV_PARAMETERS = """\
+image_shape : tuple of int or None, default=None
+        ``(height, width)`` or ``(height, width, channels)`` of the images when X
+        holds flat rows (as in a Pipeline). None: taken from 3-D ``(n, h, w)``
+        or 4-D ``(n, h, w, c)`` input; for flat rows, a square single-channel
+        image when the width is a square number, else a one-row image (a 1-D
+        signal).
+    filters : tuple of int, default=(16, 32)
+        Channels of the encoder's convolutions, one per level; each level halves
+        height and width (rounding up, so any size works). The decoder mirrors
+        them.
+    kernel_size : int, default=3
+        Height and width of the convolution kernels.
+    downsampling : {"maxpool", "stride"}, default="maxpool"
+        How each level halves the image: 2x2 max-pooling after the convolution,
+        or the convolution itself with stride 2. The decoder upsamples (nearest
+        neighbour) then convolves, which avoids the checkerboard artefacts of
+        transposed convolutions.
+    activation : str, default="relu"
+        Activation after each convolution (and the dense layers to and from the
+        code)."""
+
+CUSTOM_MODULE_PARAMETERS = """\
+encoder, decoder : flax.nnx.Module or callable, default=None
+        Your own Flax NNX modules, used instead of the built-in layers (then
+        ``n_components``, ``hidden_layer_sizes`` and ``activation`` are not
+        used). The encoder maps rows ``(n, n_features)`` to codes
+        ``(n, n_components)``, the decoder maps codes back to raw outputs
+        ``(n, n_features)`` before the output activation. Give module instances
+        (copied at every fit, so refits start from the same weights) or
+        callables taking ``rngs=`` that build them, such as
+        ``functools.partial(MyEncoder, 64, 8)`` (initialised from
+        ``random_state``; picklable when the callable is). Shapes are checked at
+        ``fit``."""
+
+
+def fill_doc(cls):
+    """Fill ``{training_parameters}``-style fields of a class docstring."""
+    cls.__doc__ = cls.__doc__.format(
+        training_parameters=TRAINING_PARAMETERS,
+        fitted_attributes=FITTED_ATTRIBUTES,
+        dense_parameters=DENSE_PARAMETERS,
+        conv_parameters=CONV_PARAMETERS,
+        custom_module_parameters=CUSTOM_MODULE_PARAMETERS,
+    )
+    return cls
