@@ -20,7 +20,7 @@ class ContractiveAutoencoder(ContractiveMixin, CustomModules, BaseAutoencoder):
     n_components : int, default=8
         Size of the code.
     {dense_parameters}
-    contractive_weight : float, default=1e-2
+    contractive_weight : float, default=1e-3
         Weight of the Jacobian penalty.
     jacobian : {{"auto", "exact", "hutchinson"}}, default="auto"
         ``"exact"`` computes the whole Jacobian with JAX autodiff (one reverse
@@ -62,7 +62,7 @@ class ContractiveAutoencoder(ContractiveMixin, CustomModules, BaseAutoencoder):
         *,
         hidden_layer_sizes=(128,),
         activation="relu",
-        contractive_weight=1e-2,
+        contractive_weight=1e-3,
         jacobian="auto",
         output_activation="auto",
         loss="auto",

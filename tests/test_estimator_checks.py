@@ -2,9 +2,26 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skae import Autoencoder
+import skae
+
+SMALL = {"n_components": 2, "max_iter": 3}
+
+ESTIMATORS = [
+    skae.Autoencoder(hidden_layer_sizes=(4,), **SMALL),
+    skae.ConvolutionalAutoencoder(filters=(4,), **SMALL),
+    skae.DenoisingAutoencoder(hidden_layer_sizes=(4,), **SMALL),
+    skae.ConvolutionalDenoisingAutoencoder(filters=(4,), noise="masking", **SMALL),
+    skae.SparseAutoencoder(hidden_layer_sizes=(4,), sparsity="kl", **SMALL),
+    skae.ContractiveAutoencoder(hidden_layer_sizes=(4,), **SMALL),
+    skae.VariationalAutoencoder(hidden_layer_sizes=(4,), **SMALL),
+    skae.ConvolutionalVariationalAutoencoder(filters=(4,), **SMALL),
+]
 
 
-@parametrize_with_checks([Autoencoder(n_components=2, hidden_layer_sizes=(4,), max_iter=5)])
+@parametrize_with_checks(ESTIMATORS)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_every_public_estimator_is_checked():
+    assert {type(e).__name__ for e in ESTIMATORS} == set(skae.__all__)
