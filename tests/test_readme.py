@@ -22,3 +22,5 @@ def test_readme_tour_runs():
     assert namespace["codes"].shape == (1797, 2)
     assert namespace["search"].best_score_ > 0.8
     assert namespace["errors"].shape == (297,)
+    assert namespace["cleaned"].shape == (1797, 8, 8)
+    assert namespace["new_digits"].shape == (10, 8, 8)
