@@ -97,7 +97,9 @@ class BaseAutoencoder(
         # Device arrays and compiled functions are caches: never pickled, rebuilt
         # on first use, so a model trained on a GPU loads on a CPU-only machine.
         state = super().__getstate__()
-        state.pop("_device", None)
+        device = state.pop("_device", None) or {}
+        if device.get("opt_state") is not None:
+            state["_optimizer_state"] = jax.tree.map(np.asarray, device["opt_state"])
         return state
 
     # --------------------------------------------------------------- fitting
@@ -161,7 +163,6 @@ class BaseAutoencoder(
             self.best_loss_ = None
             self.validation_scores_ = [] if self.early_stopping and not incremental else None
             self.best_validation_score_ = None
-            self._optimizer_state = None
         else:
             if not incremental:
                 self._restart_from_weights()
@@ -200,8 +201,10 @@ class BaseAutoencoder(
         graphdef, params = nnx.split(model, nnx.Param)
         self._set_params(graphdef, params)
 
-    def _set_params(self, graphdef, params) -> None:
-        self._device = {"graphdef": graphdef, "params": params}
+    def _set_params(self, graphdef, params, opt_state=None) -> None:
+        # The optimizer state stays on the device between partial_fit calls; it
+        # reaches the host only when the model is pickled.
+        self._device = {"graphdef": graphdef, "params": params, "opt_state": opt_state}
         self.params_ = jax.tree.map(np.asarray, nnx.to_pure_dict(params))
 
     def _abstract_model(self):
@@ -214,7 +217,9 @@ class BaseAutoencoder(
         if getattr(self, "_device", None) is None:
             graphdef, params = self._abstract_model()
             nnx.replace_by_pure_dict(params, jax.tree.map(jnp.asarray, self.params_))
-            self._device = {"graphdef": graphdef, "params": params}
+            opt_state = getattr(self, "_optimizer_state", None)
+            opt_state = None if opt_state is None else jax.device_put(opt_state)
+            self._device = {"graphdef": graphdef, "params": params, "opt_state": opt_state}
         return self._device["graphdef"], self._device["params"]
 
     def _restart_from_weights(self) -> None:
@@ -255,9 +260,8 @@ class BaseAutoencoder(
         data = (inputs, inputs)
         n_samples = jnp.asarray(len(X_train), jnp.int32)
         hyper = self._hyperparameters()
-        if reuse_optimizer and self._optimizer_state is not None:
-            opt_state = jax.device_put(self._optimizer_state)
-        else:
+        opt_state = self._device["opt_state"] if reuse_optimizer else None
+        if opt_state is None:
             opt_state = config.optimizer.init(params, hyper["learning_rate"])
         state = _engine.TrainState(params, opt_state)
         val_chunks = None if X_val is None else list(_device_chunks(X_val))
@@ -302,8 +306,8 @@ class BaseAutoencoder(
         final = state.params
         if keep_best and not diverged and stopper.best_params is not None:
             final = stopper.best_params
-        self._set_params(graphdef, final)
-        self._optimizer_state = jax.tree.map(np.asarray, state.opt_state)
+        self._set_params(graphdef, final, state.opt_state)
+        self._optimizer_state = None  # superseded by the device copy
 
         if diverged:
             raise FloatingPointError(
