@@ -28,13 +28,15 @@ lower test MSE; (b) with torch installed, skae's seconds per epoch for the
 classic model are within 1.5x of PyTorch's on the CPU, and below PyTorch's on a
 GPU. Exits 1 when a target is missed.
 
-The default run takes about 10-15 minutes on 2 CPU cores; ``--quick`` is a
-smoke run on 2,000 images for 2 epochs.
+The default run takes about 5 minutes on 2 idle CPU cores (75 s on an H200).
+``--quick`` is a smoke run on 2,000 images for 2 epochs, which prints the
+targets' results but exits 0 whatever they are.
 
 Usage: python benchmarks/bench_variants.py --data ../shared/data/fashion_mnist.npz
 """
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -66,13 +68,18 @@ NOISE_LEVEL = 0.3
 CPU_SPEED_TARGET = 1.5  # skae's s/epoch at most this times PyTorch's on the CPU
 
 # Convolutional rows: two 3x3 convolutions with stride 2 (28 -> 14 -> 7), 16
-# then 32 channels, and a dense layer from the 7x7x32 map to the 32-value code.
-# About 121k weights, a quarter of the dense model's 477k (nearly all of them in
-# the two dense layers to and from the code). Picked among (16, 32), (32, 64)
-# and (16, 32, 64), max-pooling or strided, on 10,000 images for 5 epochs:
-# every one beat the dense model's test MSE; this is the cheapest to train
-# (max-pooling computes each encoder convolution at 4x as many positions for
-# the same weights, and (32, 64) costs twice the time for a small gain).
+# then 32 channels, and a dense layer from the 7x7x32 map to the 32-value code:
+# 120,769 weights, a quarter of the dense model's 476,720 (most of them in the
+# two dense layers to and from the code). Chosen on 10,000 images, 5 epochs, on
+# 2 busy CPU cores (the dense model: test MSE 0.0235, 0.04 ms/sample):
+#   filters (16, 32)     stride  121k weights  test MSE 0.0199  0.72 ms/sample
+#   filters (16, 32, 64) stride  150k weights  test MSE 0.0222  1.55 ms/sample
+#   filters (32, 64)     stride  278k weights  test MSE 0.0181  1.42 ms/sample
+# Max-pooling instead of strides runs the encoder's convolutions at full
+# resolution: slower (0.92 against 0.76 ms/sample for (16, 32), 1.8 against
+# 0.8 for (32, 64), in short runs) for no better MSE. (16, 32) with strides
+# beats the dense model clearly at half the time of the next best, and the
+# three convolutional rows are most of this benchmark's run time.
 CONV = {"image_shape": IMAGE_SHAPE, "filters": (16, 32), "downsampling": "stride"}
 
 
@@ -262,8 +269,12 @@ def variants_part(x_train, x_test, epochs):
         }
     extras = {
         "Autoencoder": "baseline",
-        "ConvolutionalAutoencoder": "fewer weights, lower MSE than Autoencoder (target a)",
     }
+    dense, conv = results["Autoencoder"], results["ConvolutionalAutoencoder"]
+    extras["ConvolutionalAutoencoder"] = (
+        f"{conv['weights'] / dense['weights']:.2f}x the weights and "
+        f"{conv['test MSE'] / dense['test MSE']:.2f}x the test MSE of Autoencoder"
+    )
     for name, plain in [
         ("DenoisingAutoencoder", "Autoencoder"),
         ("ConvolutionalDenoisingAutoencoder", "ConvolutionalAutoencoder"),
@@ -297,9 +308,7 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--n-train", type=int, default=20000, help="training images used")
     parser.add_argument("--n-test", type=int, default=10000, help="test images used")
-    parser.add_argument(
-        "--quick", action="store_true", help="smoke run: 2,000 images, 2 epochs"
-    )
+    parser.add_argument("--quick", action="store_true", help="smoke run: 2,000 images, 2 epochs")
     args = parser.parse_args(argv)
     if args.quick:
         args.epochs, args.n_train, args.n_test = 2, 2000, 2000
@@ -308,7 +317,11 @@ def main(argv=None) -> int:
 
     warnings.simplefilter("ignore", ConvergenceWarning)
     start = time.perf_counter()
-    print(f"backend: {jax.default_backend()}, device: {jax.devices()[0].device_kind}")
+    print(
+        f"backend: {jax.default_backend()}, device: {jax.devices()[0].device_kind}, "
+        f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.2f} "
+        "(timings are only comparable on an otherwise idle machine)"
+    )
     print(
         f"Fashion-MNIST: {len(x_train)} training and {len(x_test)} test images, "
         f"{args.epochs} epochs, batch {BATCH}\n"
@@ -340,6 +353,11 @@ def main(argv=None) -> int:
         )
     print(f"\nwall time: {time.perf_counter() - start:.0f} s")
     ok = ok_a and ok_b
+    if args.quick:
+        # 2,000 images for 2 epochs: timings of about a second, and models far
+        # from trained. The targets are for the full run.
+        print(f"{'PASS' if ok else 'FAIL'} (not enforced with --quick)")
+        return 0
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

@@ -37,8 +37,8 @@ class ConvolutionalAutoencoder(ConvolutionalArchitecture, BaseAutoencoder):
 
     Notes
     -----
-    On the CPU each convolution runs as one matmul over the ``k * k`` shifted
-    views of its input (im2col), several times faster to train there than XLA's
+    On the CPU each convolution runs as matmuls over the ``k * k`` shifted
+    views of its input, about twice as fast to train there as XLA's
     convolution; on GPUs and TPUs XLA's own convolution is used. Both compute the
     same function. The classic Keras model of Chollet's "Building Autoencoders
     in Keras" (2016), 4,385 weights on 28x28 images, is

@@ -110,20 +110,21 @@ def test_classic_fully_convolutional_model_has_4385_weights():
 
 
 @pytest.mark.parametrize("stride", [1, 2])
-def test_im2col_and_xla_convolutions_agree(stride):
+@pytest.mark.parametrize("channels", [(2, 5), (5, 2)], ids=["im2col", "taps"])
+def test_matmul_and_xla_convolutions_agree(stride, channels):
     rng = np.random.RandomState(0)
-    x = jnp.asarray(rng.normal(size=(3, 9, 7, 2)), jnp.float32)
-    kernel = jnp.asarray(rng.normal(size=(3, 3, 2, 5)), jnp.float32)
+    x = jnp.asarray(rng.normal(size=(3, 9, 7, channels[0])), jnp.float32)
+    kernel = jnp.asarray(rng.normal(size=(3, 3, *channels)), jnp.float32)
 
     def loss(x, kernel, implementation):
         return jnp.sum(jnp.tanh(conv2d(x, kernel, stride, implementation)))
 
     np.testing.assert_allclose(
-        conv2d(x, kernel, stride, "im2col"), conv2d(x, kernel, stride, "xla"), atol=1e-5
+        conv2d(x, kernel, stride, "matmul"), conv2d(x, kernel, stride, "xla"), atol=1e-5
     )
-    grads_im2col = jax.grad(loss, argnums=(0, 1))(x, kernel, "im2col")
+    grads_matmul = jax.grad(loss, argnums=(0, 1))(x, kernel, "matmul")
     grads_xla = jax.grad(loss, argnums=(0, 1))(x, kernel, "xla")
-    for a, b in zip(grads_im2col, grads_xla):
+    for a, b in zip(grads_matmul, grads_xla):
         np.testing.assert_allclose(a, b, atol=1e-4)
 
 
@@ -145,7 +146,7 @@ def test_whole_conv_models_agree_across_implementations():
     def loss(model):
         return jnp.mean(jnp.square(model.decode(model.encode(x)) - x))
 
-    a, b = build("im2col"), build("xla")
+    a, b = build("matmul"), build("xla")
     np.testing.assert_allclose(a.decode(a.encode(x)), b.decode(b.encode(x)), atol=1e-5)
     grads_a = jax.tree.leaves(nnx.grad(loss)(a))
     grads_b = jax.tree.leaves(nnx.grad(loss)(b))
