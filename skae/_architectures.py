@@ -83,7 +83,7 @@ class ConvolutionalArchitecture:
     def _model_options(self) -> dict:
         return {}
 
-    def _validate_input(self, X, reset: bool) -> np.ndarray:
+    def _validate_input(self, X, reset: bool, check_finite: bool = True) -> np.ndarray:
         if reset:
             self.image_shape_ = None
         if not hasattr(X, "iloc") and not sp.issparse(X) and np.asarray(X).ndim in (3, 4):
@@ -98,7 +98,7 @@ class ConvolutionalArchitecture:
             X = X.reshape(len(X), -1)
             if reset:
                 self.image_shape_ = tuple(int(size) for size in shape)
-        X = super()._validate_input(X, reset)
+        X = super()._validate_input(X, reset, check_finite)
         if reset and self.image_shape_ is None:
             self.image_shape_ = self._image_shape_for(X.shape[1])
         return X

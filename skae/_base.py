@@ -75,12 +75,14 @@ class BaseAutoencoder(
         """Numeric hyper-parameters the objective reads, traced (not compiled in)."""
         return {}
 
-    def _validate_input(self, X, reset: bool) -> np.ndarray:
+    def _validate_input(self, X, reset: bool, check_finite: bool = True) -> np.ndarray:
         """``X`` checked and converted to a 2-D float array (sets ``n_features_in_``)."""
-        return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+        return validate_data(
+            self, X, reset=reset, dtype=[np.float64, np.float32], ensure_all_finite=check_finite
+        )
 
-    def _prepare_fit(self, X: np.ndarray) -> None:
-        """Record what a fresh fit learns from the data before training (hook)."""
+    def _prepare_fit(self, low: float, high: float) -> None:
+        """Record what a fresh fit needs from the data's range [low, high] (hook)."""
 
     # ----------------------------------------------------------- scikit-learn
     @property
@@ -150,12 +152,14 @@ class BaseAutoencoder(
 
     def _fit(self, X, incremental: bool):
         fresh = not hasattr(self, "params_") or not (incremental or self.warm_start)
-        X = self._validate_input(X, reset=fresh)
+        # Finiteness and range are checked on the device (data_summary).
+        X = self._validate_input(X, reset=fresh, check_finite=False)
+        X, low, high = self._to_device_checked(X)
         if fresh:
             self.reconstruction_loss_, self.out_activation_ = resolve_loss(
-                self.loss, self.output_activation, X
+                self.loss, self.output_activation, low, high
             )
-            self._prepare_fit(X)
+            self._prepare_fit(low, high)
             self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
             self._init_model()
             self.n_iter_ = 0
@@ -167,10 +171,11 @@ class BaseAutoencoder(
             if not incremental:
                 self._restart_from_weights()
             if self.reconstruction_loss_ == "bce":
-                check_unit_interval(X, self.loss)
+                check_unit_interval(low, high, self.loss)
 
         if self.early_stopping and not incremental:
-            X_train, X_val = self._validation_split(X)
+            train_rows, val_rows = self._validation_split(len(X))
+            X_train, X_val = X[train_rows], X[val_rows]
             if self.validation_scores_ is None:
                 self.validation_scores_ = []
         else:
@@ -184,16 +189,33 @@ class BaseAutoencoder(
         )
         return self
 
-    def _validation_split(self, X):
-        n_val = int(np.ceil(self.validation_fraction * len(X)))
-        if n_val < 1 or len(X) - n_val < 1:
+    def _to_device_checked(self, X: np.ndarray):
+        """``(X as float32 on the device, min, max)``; raises on NaN or infinity."""
+        X = jax.device_put(np.asarray(X, dtype=np.float32))
+        has_nan, has_inf, low, high = np.asarray(_engine.data_summary(X)).tolist()
+        if has_nan:
+            raise ValueError(
+                f"Input X contains NaN. {type(self).__name__} does not accept missing "
+                "values; impute them first (for example with SimpleImputer)."
+            )
+        if has_inf:
+            raise ValueError(
+                "Input X contains infinity or a value too large for float32, the "
+                "precision training runs in."
+            )
+        return X, low, high
+
+    def _validation_split(self, n_samples: int):
+        """``(training rows, validation rows)`` for early stopping."""
+        n_val = int(np.ceil(self.validation_fraction * n_samples))
+        if n_val < 1 or n_samples - n_val < 1:
             raise ValueError(
                 f"early_stopping=True with validation_fraction={self.validation_fraction} "
-                f"leaves no training or no validation sample among {len(X)} samples; "
+                f"leaves no training or no validation sample among {n_samples} samples; "
                 "give more samples or set early_stopping=False."
             )
         rng = np.random.RandomState(self._seed)
-        return train_test_split(X, test_size=n_val, random_state=rng)
+        return train_test_split(np.arange(n_samples), test_size=n_val, random_state=rng)
 
     def _init_model(self) -> None:
         model = self._build_model(self.n_features_in_, nnx.Rngs(self._seed))
@@ -254,10 +276,9 @@ class BaseAutoencoder(
         batch_size = min(200, len(X_train)) if self.batch_size == "auto" else self.batch_size
         rows, n_batches = _engine.epoch_layout(len(X_train), batch_size)
         config = _engine.EpochConfig(
-            graphdef, self._objective(), self._optimizer_spec(), rows, n_batches
+            graphdef, self._objective(), self._optimizer_spec(), rows, n_batches, self.alpha > 0
         )
-        inputs = _pad_rows(X_train, rows * n_batches)
-        data = (inputs, inputs)
+        data = (_pad_rows(X_train, rows * n_batches), None)  # targets: the inputs
         n_samples = jnp.asarray(len(X_train), jnp.int32)
         hyper = self._hyperparameters()
         opt_state = self._device["opt_state"] if reuse_optimizer else None
@@ -277,10 +298,11 @@ class BaseAutoencoder(
                         config, state, data, n_samples, key, hyper
                     )
                     state = new_state
-                    if not bool(metrics.finite):
+                    finite, loss = jax.device_get((metrics.finite, metrics.loss))
+                    if not finite:
                         diverged = True
                         break
-                    loss = float(metrics.loss)
+                    loss = float(loss)
                     self.n_iter_ += 1
                     self.loss_curve_.append(loss)
                     self.loss_ = loss
@@ -344,7 +366,7 @@ class BaseAutoencoder(
         objective, hyper = self._objective(), self._hyperparameters()
         key = jax.random.key(0)
         outputs = [
-            _engine.sample_losses(graphdef, objective, params, (chunk, chunk), key, hyper)
+            _engine.sample_losses(graphdef, objective, params, (chunk, None), key, hyper)
             for chunk in chunks
         ]
         return -np.concatenate([np.asarray(out) for out in outputs])[:n_rows]
@@ -416,7 +438,7 @@ class BaseAutoencoder(
         """
         X = self._validate_for_inference(X)
         if self.reconstruction_loss_ == "bce":
-            check_unit_interval(X, self.loss)
+            check_unit_interval(X.min(), X.max(), self.loss)
         return self._chunked_scores(_device_chunks(X), len(X)).astype(X.dtype, copy=False)
 
     def score(self, X, y=None):
@@ -468,11 +490,14 @@ def _check_model_shapes(model: nnx.Module, n_features: int) -> int:
     return int(codes.shape[1])
 
 
-def _pad_rows(X: np.ndarray, n_rows: int) -> jax.Array:
-    """``X`` as float32 on the device, zero-padded to ``n_rows`` rows."""
-    padded = np.zeros((n_rows, *X.shape[1:]), np.float32)
-    padded[: len(X)] = X
-    return jax.device_put(padded)
+def _pad_rows(X, n_rows: int) -> jax.Array:
+    """``X`` (host or device) as float32 on the device, zero-padded to ``n_rows`` rows.
+
+    A host array is padded on the host, a device array on its device.
+    """
+    xp = jnp if isinstance(X, jax.Array) else np
+    padding = ((0, n_rows - len(X)), *[(0, 0)] * (X.ndim - 1))
+    return jnp.asarray(xp.pad(xp.asarray(X, dtype=np.float32), padding))
 
 
 def _device_chunks(X: np.ndarray):

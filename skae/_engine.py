@@ -24,7 +24,6 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import optax
 from flax import nnx
 
 from ._losses import encoder_jacobian_sq_norm, l2_penalty
@@ -47,8 +46,8 @@ class EpochMetrics(NamedTuple):
     loss : scalar array
         Mean training objective over the epoch's samples (finite steps only).
     finite : bool array
-        False when a step produced a non-finite loss or gradient; the steps from
-        then on were skipped, so the returned state holds the last finite weights.
+        False when a step produced a non-finite loss; the steps from then on
+        were skipped, so the returned state holds the last finite weights.
     """
 
     loss: jax.Array
@@ -64,6 +63,7 @@ class EpochConfig:
     optimizer: OptimizerSpec
     batch_size: int
     n_batches: int
+    l2_penalty: bool = True  # False when alpha == 0: the penalty is not computed at all
 
 
 def bucket(n: int) -> int:
@@ -104,6 +104,8 @@ def batch_objective(config: EpochConfig, params, batch, mask, key, hyper) -> jax
     """
     model = nnx.merge(config.graphdef, params)
     loss = config.objective.training_loss(model, batch, mask, key, hyper)
+    if not config.l2_penalty:
+        return loss
     n_rows = jnp.maximum(jnp.sum(mask), 1).astype(jnp.float32)
     return loss + 0.5 * hyper["alpha"] * l2_penalty(params) / n_rows
 
@@ -123,6 +125,8 @@ def run_epoch(
     data : pytree of arrays
         ``(inputs, targets)``, each with ``config.batch_size * config.n_batches``
         rows on the device; the rows from ``n_samples`` on are padding.
+        ``targets`` is None when they are the inputs (an autoencoder), which
+        saves gathering the same rows twice.
     n_samples : int scalar array
         Number of real rows (traced, so any count up to the padded size reuses
         the program).
@@ -152,21 +156,38 @@ def run_epoch(
         params, opt_state = config.optimizer.update(
             grads, state.opt_state, state.params, hyper["learning_rate"]
         )
-        finite &= jnp.isfinite(loss) & jnp.isfinite(optax.tree.norm(grads))
+        finite &= jnp.isfinite(loss)
         # The update is kept only for a batch holding real rows (bucket padding
-        # adds batches of padding only) and while every step so far was finite:
-        # after a non-finite step the state stays at the last finite weights and
-        # the caller sees finite=False. A select rather than a lax.cond, whose
-        # pass-through branch makes XLA copy the whole carry every step.
+        # adds batches of padding only) and while every loss so far was finite;
+        # a value the update made non-finite keeps its old value. So the weights
+        # stay finite, and after a non-finite loss they stay as they were and
+        # the caller sees finite=False. Selects rather than a lax.cond, whose
+        # pass-through branch makes XLA copy the whole carry every step, and
+        # elementwise, so they fuse into the optimizer's update instead of
+        # adding a reduction over all gradients to every step.
         keep = finite & (step * config.batch_size < n_samples)
         state = jax.tree.map(
-            lambda new, old: jnp.where(keep, new, old), TrainState(params, opt_state), state
+            lambda new, old: jnp.where(keep & jnp.isfinite(new), new, old),
+            TrainState(params, opt_state),
+            state,
         )
         return (state, loss_sum + jnp.where(keep, loss * jnp.sum(mask), 0.0), finite), None
 
     init = (state, jnp.zeros((), jnp.float32), jnp.ones((), bool))
     (state, loss_sum, finite), _ = jax.lax.scan(train_step, init, jnp.arange(config.n_batches))
     return state, EpochMetrics(loss_sum / n_samples, finite)
+
+
+@jax.jit
+def data_summary(X: jax.Array) -> jax.Array:
+    """``[any NaN, any infinity, min, max]`` of ``X``, computed on its device.
+
+    Checking the training data where it already is saves passes over it on the
+    host, which on an accelerator cost more than a short fit.
+    """
+    return jnp.stack([jnp.isnan(X).any(), jnp.isinf(X).any(), jnp.nanmin(X), jnp.nanmax(X)]).astype(
+        jnp.float32
+    )
 
 
 @partial(jax.jit, static_argnames=("graphdef", "objective"))

@@ -13,7 +13,7 @@ jitted function's static configuration. It has two pure methods:
     ``score_samples`` (which returns its negative).
 
 A variant subclasses :class:`Reconstruction` and overrides one of them; the
-training loop stays the same.
+training loop stays the same. ``targets`` is None where they are the inputs.
 """
 
 import math
@@ -31,6 +31,12 @@ from ._losses import (
     row_keys,
 )
 from ._noise import corrupt
+
+
+def inputs_and_targets(batch) -> tuple[jax.Array, jax.Array]:
+    """``(inputs, targets)`` of a batch whose targets may be None (= inputs)."""
+    inputs, targets = batch
+    return inputs, inputs if targets is None else targets
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ class Reconstruction:
         return reconstruction_error(raw, targets, self.loss, self.output_activation)
 
     def sample_losses(self, model, batch, key, hyper: dict) -> jax.Array:
-        return self.errors(model, *batch)
+        return self.errors(model, *inputs_and_targets(batch))
 
     def training_loss(self, model, batch, mask, key, hyper: dict) -> jax.Array:
         return masked_mean(self.sample_losses(model, batch, key, hyper), mask)
@@ -73,7 +79,7 @@ class Denoising(Reconstruction):
     clip: bool = False
 
     def training_loss(self, model, batch, mask, key, hyper: dict) -> jax.Array:
-        inputs, targets = batch
+        inputs, targets = inputs_and_targets(batch)
         noisy = corrupt(
             inputs,
             self.noise,
@@ -100,7 +106,7 @@ class SparseCode(Reconstruction):
     sparsity: str = "l1"
 
     def training_loss(self, model, batch, mask, key, hyper: dict) -> jax.Array:
-        inputs, targets = batch
+        inputs, targets = inputs_and_targets(batch)
         code = model.encode(inputs)
         raw = model.decode(code)
         errors = reconstruction_error(raw, targets, self.loss, self.output_activation)
@@ -129,7 +135,7 @@ class Contractive(Reconstruction):
     jacobian: str = "exact"
 
     def training_loss(self, model, batch, mask, key, hyper: dict) -> jax.Array:
-        inputs, targets = batch
+        inputs, targets = inputs_and_targets(batch)
         penalty = encoder_jacobian_sq_norm(model.encode, inputs, self.jacobian, key)
         errors = self.errors(model, inputs, targets)
         return masked_mean(errors + hyper["contractive_weight"] * penalty, mask)
@@ -158,14 +164,14 @@ class Variational(Reconstruction):
         return None if model.log_scale is None else jnp.clip(model.log_scale[...], -10.0, 10.0)
 
     def training_loss(self, model, batch, mask, key, hyper: dict) -> jax.Array:
-        inputs, targets = batch
+        inputs, targets = inputs_and_targets(batch)
         mean, log_var = model.encode_distribution(inputs)
         z = mean + jnp.exp(0.5 * log_var) * jax.random.normal(key, mean.shape, mean.dtype)
         nll = negative_log_likelihood(model.decode(z), targets, self.loss, self._log_scale(model))
         return masked_mean(nll + hyper["beta"] * gaussian_kl(mean, log_var), mask)
 
     def sample_losses(self, model, batch, key, hyper: dict) -> jax.Array:
-        inputs, targets = batch
+        inputs, targets = inputs_and_targets(batch)
         mean, log_var = model.encode_distribution(inputs)
         std = jnp.exp(0.5 * log_var)
         n_draws = self.n_importance_samples

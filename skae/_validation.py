@@ -5,8 +5,6 @@ Everything is checked here, in the scikit-learn shell, before it reaches JAX.
 
 from numbers import Integral
 
-import numpy as np
-
 
 def check_positive_ints(name: str, value) -> tuple[int, ...]:
     """Return ``value`` (an int or a sequence of ints) as a tuple of positive ints.
@@ -28,29 +26,24 @@ def check_positive_ints(name: str, value) -> tuple[int, ...]:
     return tuple(int(size) for size in sizes)
 
 
-def data_in_unit_interval(X: np.ndarray) -> bool:
-    """True when every value of ``X`` lies in [0, 1]."""
-    return bool(X.min() >= 0.0 and X.max() <= 1.0)
-
-
-def check_unit_interval(X: np.ndarray, loss: str) -> None:
+def check_unit_interval(low: float, high: float, loss: str) -> None:
     """Raise when cross-entropy is asked of data outside [0, 1]."""
-    if not data_in_unit_interval(X):
+    if low < 0.0 or high > 1.0:
         origin = "loss='auto' chose 'bce' at fit, so it" if loss == "auto" else "loss='bce'"
         raise ValueError(
-            f"{origin} needs X in [0, 1]; got min={X.min():.4g}, max={X.max():.4g}. "
+            f"{origin} needs X in [0, 1]; got min={low:.4g}, max={high:.4g}. "
             "Scale X (for example with MinMaxScaler(clip=True)) or use loss='mse'."
         )
 
 
-def resolve_loss(loss: str, output_activation: str, X: np.ndarray) -> tuple[str, str]:
-    """Turn ``"auto"`` settings into ``(loss, output_activation)`` for data ``X``.
+def resolve_loss(loss: str, output_activation: str, low: float, high: float) -> tuple[str, str]:
+    """Turn ``"auto"`` settings into ``(loss, output_activation)`` for data in [low, high].
 
-    ``loss="auto"`` is cross-entropy with a sigmoid output when ``X`` lies in
+    ``loss="auto"`` is cross-entropy with a sigmoid output when the data lies in
     [0, 1] and squared error otherwise.
     """
     if loss == "auto":
-        loss = "bce" if data_in_unit_interval(X) else "mse"
+        loss = "bce" if low >= 0.0 and high <= 1.0 else "mse"
     if output_activation == "auto":
         output_activation = "sigmoid" if loss == "bce" else "identity"
     if output_activation == "logistic":
@@ -61,5 +54,5 @@ def resolve_loss(loss: str, output_activation: str, X: np.ndarray) -> tuple[str,
                 "loss='bce' needs a sigmoid output (output_activation='auto' or "
                 f"'sigmoid'); got output_activation={output_activation!r}."
             )
-        check_unit_interval(X, loss)
+        check_unit_interval(low, high, loss)
     return loss, output_activation

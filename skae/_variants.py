@@ -24,14 +24,14 @@ class DenoisingMixin:
         "noise_level": [Interval(Real, 0, None, closed="left")],
     }
 
-    def _prepare_fit(self, X: np.ndarray) -> None:
-        super()._prepare_fit(X)
+    def _prepare_fit(self, low: float, high: float) -> None:
+        super()._prepare_fit(low, high)
         if self.noise != "gaussian" and self.noise_level > 1:
             raise ValueError(
                 f"noise={self.noise!r} takes noise_level as a probability in [0, 1]; "
                 f"got {self.noise_level}."
             )
-        self._data_range = (float(X.min()), float(X.max()))
+        self._data_range = (low, high)
 
     def _objective(self):
         # Gaussian noise is clipped to the data range for data in [0, 1].

@@ -143,7 +143,8 @@ def test_early_stopping_keeps_best_validation_weights(digits):
     assert len(ae.validation_scores_) == ae.n_iter_
     assert ae.best_validation_score_ == max(ae.validation_scores_)
     assert ae.best_loss_ is None
-    _, X_val = ae._validation_split(X_train)
+    _, val_rows = ae._validation_split(len(X_train))
+    X_val = X_train[val_rows]
     assert ae.score(X_val) == pytest.approx(ae.best_validation_score_, rel=1e-5)
 
 

@@ -109,6 +109,8 @@ def test_classic_fully_convolutional_model_has_4385_weights():
     ]
 
 
+# On GPUs, float32 convolutions and matmuls default to TF32: compare in full float32.
+@jax.default_matmul_precision("float32")
 @pytest.mark.parametrize("stride", [1, 2])
 @pytest.mark.parametrize("channels", [(2, 5), (5, 2)], ids=["im2col", "taps"])
 def test_matmul_and_xla_convolutions_agree(stride, channels):
@@ -128,6 +130,7 @@ def test_matmul_and_xla_convolutions_agree(stride, channels):
         np.testing.assert_allclose(a, b, atol=1e-4)
 
 
+@jax.default_matmul_precision("float32")
 def test_whole_conv_models_agree_across_implementations():
     def build(implementation):
         return ConvAutoencoder(
