@@ -190,9 +190,20 @@ class BaseAutoencoder(
         return self
 
     def _to_device_checked(self, X: np.ndarray):
-        """``(X as float32 on the device, min, max)``; raises on NaN or infinity."""
-        X = jax.device_put(np.asarray(X, dtype=np.float32))
-        has_nan, has_inf, low, high = np.asarray(_engine.data_summary(X)).tolist()
+        """``(X as float32 for training, min, max)``; raises on NaN or infinity.
+
+        On an accelerator the data goes to the device once and is checked there,
+        in one reduction, which saves passes over it on the host. On the CPU,
+        where host and device memory are the same, NumPy checks it: no program
+        is compiled for the data's shape, so folds of new sizes compile nothing.
+        """
+        X = np.asarray(X, dtype=np.float32)
+        if jax.default_backend() == "cpu":
+            summary = [np.isnan(X).any(), np.isinf(X).any(), X.min(), X.max()]
+        else:
+            X = jax.device_put(X)
+            summary = np.asarray(_engine.data_summary(X)).tolist()
+        has_nan, has_inf, low, high = (bool(summary[0]), bool(summary[1]), *map(float, summary[2:]))
         if has_nan:
             raise ValueError(
                 f"Input X contains NaN. {type(self).__name__} does not accept missing "

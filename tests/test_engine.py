@@ -22,16 +22,33 @@ def test_bucket_rounds_up_by_at_most_an_eighth():
     assert {_engine.bucket(n) for n in range(1409, 1537)} == {1536}
 
 
-def test_clones_and_folds_do_not_compile_again(digits):
+@pytest.fixture
+def compilations():
+    """A list that grows by one for every XLA compilation while the test runs."""
+    events = []
+
+    def listener(event, duration, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            events.append(event)
+
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    yield events
+    jax.monitoring.unregister_event_duration_listener(listener)
+
+
+def test_clones_and_folds_do_not_compile_again(digits, compilations):
     X = digits[0]
     Autoencoder(n_components=5, max_iter=2, random_state=0).fit(X[:1000]).transform(X[:10])
     epochs, encodes = _engine.run_epoch._cache_size(), _engine.encode._cache_size()
+    compilations.clear()
     model = Autoencoder(n_components=5, max_iter=2, learning_rate_init=0.01, random_state=1)
     # A clone, another seed, another learning rate, folds a few samples apart.
     for n in (960, 985, 999):
         clone(model).fit(X[:n]).transform(X[:n])
     assert _engine.run_epoch._cache_size() == epochs
     assert _engine.encode._cache_size() == encodes
+    if jax.default_backend() == "cpu":
+        assert compilations == []  # nothing at all, not even a helper program
     # Another architecture compiles once more.
     Autoencoder(n_components=6, max_iter=2).fit(X[:1000])
     assert _engine.run_epoch._cache_size() == epochs + 1
