@@ -294,8 +294,9 @@ class BaseAutoencoder(
         hyper = self._hyperparameters()
         opt_state = self._device["opt_state"] if reuse_optimizer else None
         if opt_state is None:
-            opt_state = config.optimizer.init(params, hyper["learning_rate"])
-        state = _engine.TrainState(params, opt_state)
+            state = _engine.init_state(params, config.optimizer, self.learning_rate_init)
+        else:
+            state = _engine.TrainState(params, opt_state)
         val_chunks = None if X_val is None else list(_device_chunks(X_val))
         stopper = _engine.EarlyStopping(self.tol, self.n_iter_no_change)
         base_key = jax.random.key(self._seed)
