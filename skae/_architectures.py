@@ -7,17 +7,18 @@ image-shaped input. A variant's ``_model_options`` adds what its model needs
 """
 
 import math
+import warnings
+from functools import partial
 from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from flax import nnx
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ._models.activations import ACTIVATIONS
-from ._models.conv import ConvAutoencoder, default_conv_implementation
+from ._models.conv import ConvAutoencoder
 from ._models.dense import ComposedAutoencoder, DenseAutoencoder
-from ._validation import check_positive_ints
+from ._validation import PositiveInts, check_positive_ints
 
 
 class DenseArchitecture:
@@ -25,21 +26,21 @@ class DenseArchitecture:
 
     _architecture_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [PositiveInts(), Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
     }
 
-    def _model_options(self) -> dict:
+    def _model_options(self, loss: str) -> dict:
         return {}
 
-    def _build_model(self, n_features: int, rngs: nnx.Rngs) -> nnx.Module:
-        return DenseAutoencoder(
-            n_features,
-            check_positive_ints("hidden_layer_sizes", self.hidden_layer_sizes),
-            self.n_components,
-            self.activation,
-            **self._model_options(),
-            rngs=rngs,
+    def _model_builder(self, n_features: int, loss: str) -> partial:
+        return partial(
+            DenseAutoencoder,
+            n_features=n_features,
+            hidden_layer_sizes=check_positive_ints("hidden_layer_sizes", self.hidden_layer_sizes),
+            n_components=self.n_components,
+            activation=self.activation,
+            **self._model_options(loss),
         )
 
 
@@ -52,15 +53,20 @@ class CustomModules(DenseArchitecture):
         "decoder": [None, HasMethods("__call__")],
     }
 
-    def _build_model(self, n_features: int, rngs: nnx.Rngs) -> nnx.Module:
+    def _model_builder(self, n_features: int, loss: str) -> partial:
         if self.encoder is None and self.decoder is None:
-            return super()._build_model(n_features, rngs)
+            return super()._model_builder(n_features, loss)
         if self.encoder is None or self.decoder is None:
             raise ValueError(
                 "encoder and decoder go together: give both Flax modules (or callables "
                 "taking rngs= that build them), or neither."
             )
-        return ComposedAutoencoder(self.encoder, self.decoder, rngs=rngs)
+        return partial(
+            ComposedAutoencoder,
+            encoder=self.encoder,
+            decoder=self.decoder,
+            **self._model_options(loss),
+        )
 
 
 class ConvolutionalArchitecture:
@@ -73,38 +79,40 @@ class ConvolutionalArchitecture:
 
     _architecture_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
-        "image_shape": ["array-like", None],
-        "filters": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "image_shape": [PositiveInts(lengths=(2, 3)), None],
+        "filters": [PositiveInts(min_length=1), Interval(Integral, 1, None, closed="left")],
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
         "downsampling": [StrOptions({"maxpool", "stride"})],
         "activation": [StrOptions(set(ACTIVATIONS))],
     }
 
-    def _model_options(self) -> dict:
+    def _model_options(self, loss: str) -> dict:
         return {}
 
-    def _validate_input(self, X, reset: bool, check_finite: bool = True) -> np.ndarray:
-        if reset:
-            self.image_shape_ = None
-        if not hasattr(X, "iloc") and not sp.issparse(X) and np.asarray(X).ndim in (3, 4):
+    def _validate_input(self, X, reset: bool) -> np.ndarray:
+        images = not hasattr(X, "iloc") and not sp.issparse(X) and np.ndim(X) in (3, 4)
+        shape = None
+        if images:
             X = np.asarray(X)
-            shape = X.shape[1:] if X.ndim == 4 else (*X.shape[1:], 1)
+            shape = _images_shape(X)
             expected = self.image_shape if reset else self.image_shape_
-            if expected is not None and tuple(shape) != _image_shape(expected):
+            if expected is not None and shape != _image_shape(expected):
                 raise ValueError(
-                    f"X holds images of shape {tuple(shape)} but image_shape is "
-                    f"{_image_shape(expected)}."
+                    f"X holds images of shape {shape} but image_shape is {_image_shape(expected)}."
                 )
-            X = X.reshape(len(X), -1)
-            if reset:
-                self.image_shape_ = tuple(int(size) for size in shape)
-        X = super()._validate_input(X, reset, check_finite)
-        if reset and self.image_shape_ is None:
-            self.image_shape_ = self._image_shape_for(X.shape[1])
+            X = X.reshape(X.shape[0], math.prod(shape))
+        X = super()._validate_input(X, reset)
+        if reset:
+            self.image_shape_ = shape or self._image_shape_for(X.shape[1])
         return X
 
     def _image_shape_for(self, n_features: int) -> tuple[int, int, int]:
-        """The image shape of flat rows of ``n_features`` values."""
+        """The image shape of flat rows of ``n_features`` values.
+
+        ``image_shape`` when given; else a square single-channel image when
+        ``n_features`` is a square number; else, with a warning, a one-row
+        image (a 1-D signal of ``n_features`` values).
+        """
         if self.image_shape is not None:
             shape = _image_shape(self.image_shape)
             if math.prod(shape) != n_features:
@@ -116,21 +124,47 @@ class ConvolutionalArchitecture:
         side = math.isqrt(n_features)
         if side * side == n_features:
             return (side, side, 1)
-        # Not a square and no image_shape: a one-row image (a 1-D signal).
+        warnings.warn(
+            f"X has {n_features} features, not a square number, and image_shape is "
+            f"None: each row is read as a one-row image of shape (1, {n_features}, 1). "
+            "Set image_shape=(height, width) or (height, width, channels) if the rows "
+            "hold images.",
+            UserWarning,
+            stacklevel=7,  # the caller of fit
+        )
         return (1, n_features, 1)
 
-    def _build_model(self, n_features: int, rngs: nnx.Rngs) -> nnx.Module:
-        return ConvAutoencoder(
-            self.image_shape_,
-            check_positive_ints("filters", self.filters),
-            self.kernel_size,
-            self.downsampling,
-            self.n_components,
-            self.activation,
-            implementation=default_conv_implementation(),
-            **self._model_options(),
-            rngs=rngs,
+    def _model_builder(self, n_features: int, loss: str) -> partial:
+        return partial(
+            ConvAutoencoder,
+            image_shape=self.image_shape_,
+            filters=check_positive_ints("filters", self.filters),
+            kernel_size=self.kernel_size,
+            downsampling=self.downsampling,
+            n_components=self.n_components,
+            activation=self.activation,
+            **self._model_options(loss),
         )
+
+
+def _images_shape(X: np.ndarray) -> tuple[int, int, int]:
+    """``(height, width, channels)`` of 3-D ``(n, h, w)`` or 4-D ``(n, h, w, c)`` images.
+
+    Refuses 4-D arrays that look channels-first (``(n, c, h, w)`` with at most 4
+    channels and more than 4 values along the last axis), which would otherwise
+    be read as images of ``c`` rows.
+    """
+    if X.ndim == 3:
+        return (int(X.shape[1]), int(X.shape[2]), 1)
+    height, width, channels = (int(size) for size in X.shape[1:])
+    if height <= 4 and channels > 4:
+        raise ValueError(
+            f"X has shape {X.shape}, which looks channels-first (n, channels, height, "
+            "width); skae reads 4-D images channels-last, (n, height, width, channels). "
+            "Pass np.moveaxis(X, 1, -1), or flat rows with image_shape if these really "
+            f"are {height}-row images with {channels} channels."
+        )
+    return (height, width, channels)
 
 
 def _image_shape(image_shape) -> tuple[int, int, int]:

@@ -1,19 +1,24 @@
 """The scikit-learn shell shared by every skae estimator.
 
-A subclass says *what* to train (``_build_model``, ``_objective`` and, if it
-has any, ``_extra_hyperparameters``); this class does the rest the same way for
-all of them: validation, the epoch loop with early stopping and progress bar,
-chunked inference on the device, feature names and pickling.
+A subclass says *what* to train (``_model_builder``, ``_objective`` and, if it
+has any, ``_extra_hyperparameters``); this class keeps the scikit-learn
+contract the same way for all of them: validation, what is fitted and kept,
+chunked inference on the device, feature names and pickling. The epoch loop
+itself is :func:`skae._training.train`.
 """
 
+import pickle
 import warnings
 from abc import ABCMeta, abstractmethod
+from dataclasses import dataclass
+from functools import partial
 from numbers import Integral, Real
+from typing import Any
 
+import cloudpickle
 import jax
 import jax.numpy as jnp
 import numpy as np
-from flax import nnx
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -26,18 +31,61 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from . import _engine
+from . import _engine, _training, _variables
 from ._models.activations import ACTIVATIONS
 from ._objectives import Reconstruction
 from ._optimizers import OPTIMIZERS, OptimizerSpec
 from ._progress import EpochProgress
-from ._validation import check_unit_interval, resolve_loss
+from ._validation import (
+    check_finite_float32,
+    check_unit_interval,
+    resolve_loss,
+    resolve_output_activation,
+)
 
-# Inference runs in chunks of a fixed number of rows: one compiled program per
-# method whatever the input size, bounded device memory, and a row's result that
-# does not depend on which other rows came with it (XLA may pick a different
-# matmul strategy for another shape, which changes the last bits).
-INFERENCE_ROWS = {"cpu": 1024}.get(jax.default_backend(), 8192)
+# Inference runs in chunks of a fixed number of rows per model: one compiled
+# program per method whatever the input size, and a row's result that does not
+# depend on which other rows came with it (XLA may pick another matmul strategy
+# for another shape, which changes the last bits). The number of rows is sized
+# by bytes: a chunk's activations, estimated at ACTIVATION_FACTOR float32 values
+# per input value (a convolution with 32 filters at full resolution), stay
+# within INFERENCE_BYTES of device memory.
+INFERENCE_BYTES = {"cpu": 64 << 20}
+INFERENCE_BYTES_ACCELERATOR = 1 << 30
+INFERENCE_MAX_ROWS = {"cpu": 1024}
+INFERENCE_MAX_ROWS_ACCELERATOR = 8192
+ACTIVATION_FACTOR = 32
+
+
+def inference_rows(values_per_row: int) -> int:
+    """Rows per inference chunk for rows of ``values_per_row`` values (a power of 2).
+
+    Read when first needed, not at import, so that ``import skae`` does not
+    start JAX's backends.
+    """
+    backend = jax.default_backend()
+    budget = INFERENCE_BYTES.get(backend, INFERENCE_BYTES_ACCELERATOR)
+    most = INFERENCE_MAX_ROWS.get(backend, INFERENCE_MAX_ROWS_ACCELERATOR)
+    rows = budget // (4 * ACTIVATION_FACTOR * max(values_per_row, 1))
+    return int(min(most, 1 << max(int(rows).bit_length() - 1, 0)))
+
+
+@dataclass
+class _FitPlan:
+    """Everything a fit has checked and resolved before training starts."""
+
+    X_train: np.ndarray
+    X_val: np.ndarray | None
+    loss: str
+    output_activation: str
+    builder: partial
+    graphs: _variables.ModelGraphs
+    state: _engine.TrainState
+    n_components: int
+    objective: Any
+    hyper: dict
+    batch_size: int
+    seed: int
 
 
 class BaseAutoencoder(
@@ -64,25 +112,31 @@ class BaseAutoencoder(
 
     # ----------------------------------------------------------------- hooks
     @abstractmethod
-    def _build_model(self, n_features: int, rngs: nnx.Rngs) -> nnx.Module:
-        """The Flax module to train, for inputs of ``n_features`` columns."""
+    def _model_builder(self, n_features: int, loss: str) -> partial:
+        """A ``functools.partial`` of a Flax module class, completed by ``rngs=``.
 
-    def _objective(self):
+        Its keywords are what the model is built from; they are recorded at
+        ``fit`` and a continued fit must find them unchanged.
+        """
+
+    def _objective(self, loss: str, output_activation: str, n_components: int, data_range):
         """The training objective, a hashable object (see ``skae._objectives``)."""
-        return Reconstruction(self.reconstruction_loss_, self.out_activation_)
+        return Reconstruction(loss, output_activation)
 
-    def _extra_hyperparameters(self) -> dict:
+    def _extra_hyperparameters(self, data_range: tuple[float, float]) -> dict:
         """Numeric hyper-parameters the objective reads, traced (not compiled in)."""
         return {}
 
-    def _validate_input(self, X, reset: bool, check_finite: bool = True) -> np.ndarray:
-        """``X`` checked and converted to a 2-D float array (sets ``n_features_in_``)."""
-        return validate_data(
-            self, X, reset=reset, dtype=[np.float64, np.float32], ensure_all_finite=check_finite
-        )
+    def _validate_input(self, X, reset: bool) -> np.ndarray:
+        """``X`` checked and converted to a 2-D float array (sets ``n_features_in_``).
 
-    def _prepare_fit(self, low: float, high: float) -> None:
-        """Record what a fresh fit needs from the data's range [low, high] (hook)."""
+        Finiteness is checked after the conversion to float32, the precision
+        everything runs in (:func:`skae._validation.check_finite_float32`).
+        """
+        _check_has_columns(X, type(self).__name__)
+        return validate_data(
+            self, X, reset=reset, dtype=[np.float64, np.float32], ensure_all_finite=False
+        )
 
     # ----------------------------------------------------------- scikit-learn
     @property
@@ -98,11 +152,20 @@ class BaseAutoencoder(
     def __getstate__(self):
         # Device arrays and compiled functions are caches: never pickled, rebuilt
         # on first use, so a model trained on a GPU loads on a CPU-only machine.
-        state = super().__getstate__()
-        device = state.pop("_device", None) or {}
-        if device.get("opt_state") is not None:
-            state["_optimizer_state"] = jax.tree.map(np.asarray, device["opt_state"])
+        state = dict(super().__getstate__())  # a copy: object's is self.__dict__
+        device = state.pop("_device", None)
+        if device is not None:
+            state["_optimizer_state"] = jax.tree.map(np.asarray, device["state"].opt_state)
+        # An Optax transformation is made of closures, which the standard
+        # pickle module cannot store; cloudpickle stores them by value.
+        if not isinstance(state.get("optimizer"), str | type(None)):
+            state["optimizer"] = _ByValue(cloudpickle.dumps(state["optimizer"]))
         return state
+
+    def __setstate__(self, state):
+        if isinstance(state.get("optimizer"), _ByValue):
+            state = {**state, "optimizer": pickle.loads(state["optimizer"].payload)}
+        super().__setstate__(state)
 
     # --------------------------------------------------------------- fitting
     @_fit_context(prefer_skip_nested_validation=True)
@@ -110,9 +173,11 @@ class BaseAutoencoder(
         """Train the autoencoder to reconstruct ``X``.
 
         Trains for up to ``max_iter`` epochs, stopping early when the loss (or
-        the validation score, with ``early_stopping=True``) stops improving, and
-        keeps the best weights seen. With ``warm_start=True`` it continues from
-        the current weights.
+        the validation score, with ``early_stopping=True``) stops improving.
+        The model keeps the weights of its best epoch (lowest training loss, or
+        best validation score), with the optimizer state that belongs to them.
+        With ``warm_start=True`` it continues from the current weights, with a
+        new optimizer state, as ``MLPRegressor`` does.
 
         Parameters
         ----------
@@ -125,6 +190,14 @@ class BaseAutoencoder(
         -------
         self : object
             The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            For bad input or parameters; the estimator is then left as it was.
+        FloatingPointError
+            When training diverges; the estimator is then fitted, with the
+            weights of the best epoch before it diverged.
         """
         return self._fit(X, incremental=False)
 
@@ -133,8 +206,10 @@ class BaseAutoencoder(
         """Train for one epoch over ``X``, continuing from the current state.
 
         The first call initialises the model; later calls keep the weights and
-        the optimizer state, so a stream of batches trains like one long fit.
-        Early stopping does not apply.
+        the optimizer state (also after ``fit``), so a stream of batches trains
+        like one long fit. Early stopping does not apply. Training parameters
+        may change between calls (a new ``optimizer`` starts a fresh optimizer
+        state); the architecture and the loss may not.
 
         Parameters
         ----------
@@ -151,241 +226,266 @@ class BaseAutoencoder(
         return self._fit(X, incremental=True)
 
     def _fit(self, X, incremental: bool):
-        fresh = not hasattr(self, "params_") or not (incremental or self.warm_start)
-        # Finiteness and range are checked on the device (data_summary).
-        X = self._validate_input(X, reset=fresh, check_finite=False)
-        X, low, high = self._to_device_checked(X)
-        if fresh:
-            self.reconstruction_loss_, self.out_activation_ = resolve_loss(
-                self.loss, self.output_activation, low, high
-            )
-            self._prepare_fit(low, high)
-            self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-            self._init_model()
-            self.n_iter_ = 0
-            self.loss_curve_ = []
-            self.best_loss_ = None
-            self.validation_scores_ = [] if self.early_stopping and not incremental else None
-            self.best_validation_score_ = None
-        else:
-            if not incremental:
-                self._restart_from_weights()
-            if self.reconstruction_loss_ == "bce":
-                check_unit_interval(low, high, self.loss)
-
-        if self.early_stopping and not incremental:
-            train_rows, val_rows = self._validation_split(len(X))
-            X_train, X_val = X[train_rows], X[val_rows]
-            if self.validation_scores_ is None:
-                self.validation_scores_ = []
-        else:
-            X_train, X_val = X, None
-        self._train(
-            X_train,
-            X_val,
-            n_epochs=1 if incremental else self.max_iter,
-            keep_best=not incremental,
-            reuse_optimizer=incremental,
-        )
+        if incremental and hasattr(self, "params_"):
+            # scikit-learn's _fit_context skips this for partial_fit on a fitted
+            # estimator; parameters may have changed since.
+            self._validate_params()
+        continuing = hasattr(self, "params_") and (incremental or self.warm_start)
+        # A fit rejected before training leaves the estimator as it was:
+        # validate_data and the image-shape check record on ``self``, so undo.
+        before = dict(self.__dict__)
+        try:
+            plan = self._plan_fit(X, incremental, continuing)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        self._train(plan, incremental, continuing)
         return self
 
-    def _to_device_checked(self, X: np.ndarray):
-        """``(X as float32 for training, min, max)``; raises on NaN or infinity.
-
-        On an accelerator the data goes to the device once and is checked there,
-        in one reduction, which saves passes over it on the host. On the CPU,
-        where host and device memory are the same, NumPy checks it: no program
-        is compiled for the data's shape, so folds of new sizes compile nothing.
-        """
-        X = np.asarray(X, dtype=np.float32)
-        if jax.default_backend() == "cpu":
-            summary = [np.isnan(X).any(), np.isinf(X).any(), X.min(), X.max()]
+    def _plan_fit(self, X, incremental: bool, continuing: bool) -> _FitPlan:
+        """Check and resolve everything a fit needs, without touching fitted state."""
+        X = self._validate_input(X, reset=not continuing)
+        X, low, high = check_finite_float32(X, type(self).__name__)
+        if continuing:
+            loss, output_activation = self._continued_loss(low, high, incremental)
+            builder = self._model_builder(self.n_features_in_, loss)
+            _check_same_model(self._model_builder_, builder, incremental)
+            seed = self._seed
+            graphs, params, model_state = self._device_model()
+            opt_state = self._device["state"].opt_state if incremental else None
+            n_components = self.n_components_
         else:
-            X = jax.device_put(X)
-            summary = np.asarray(_engine.data_summary(X)).tolist()
-        has_nan, has_inf, low, high = (bool(summary[0]), bool(summary[1]), *map(float, summary[2:]))
-        if has_nan:
-            raise ValueError(
-                f"Input X contains NaN. {type(self).__name__} does not accept missing "
-                "values; impute them first (for example with SimpleImputer)."
+            loss, output_activation = resolve_loss(self.loss, self.output_activation, low, high)
+            builder = self._model_builder(self.n_features_in_, loss)
+            seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+            graphs, params, model_state = _variables.build_model(builder, seed)
+            n_components = _variables.check_model_shapes(
+                graphs, params, model_state, self.n_features_in_
             )
-        if has_inf:
-            raise ValueError(
-                "Input X contains infinity or a value too large for float32, the "
-                "precision training runs in."
-            )
-        return X, low, high
+            opt_state = None
 
-    def _validation_split(self, n_samples: int):
-        """``(training rows, validation rows)`` for early stopping."""
-        n_val = int(np.ceil(self.validation_fraction * n_samples))
-        if n_val < 1 or n_samples - n_val < 1:
-            raise ValueError(
-                f"early_stopping=True with validation_fraction={self.validation_fraction} "
-                f"leaves no training or no validation sample among {n_samples} samples; "
-                "give more samples or set early_stopping=False."
-            )
-        rng = np.random.RandomState(self._seed)
-        return train_test_split(np.arange(n_samples), test_size=n_val, random_state=rng)
+        spec = self._optimizer_spec()
+        if opt_state is not None and not _fits(opt_state, spec, params):
+            opt_state = None  # the optimizer changed: start it afresh
+        if opt_state is None:
+            state = _engine.init_state(params, spec, self.learning_rate_init, model_state)
+        else:
+            state = _engine.TrainState(params, opt_state, model_state)
 
-    def _init_model(self) -> None:
-        model = self._build_model(self.n_features_in_, nnx.Rngs(self._seed))
-        self.n_components_ = _check_model_shapes(model, self.n_features_in_)
-        graphdef, params = nnx.split(model, nnx.Param)
-        self._set_params(graphdef, params)
-
-    def _set_params(self, graphdef, params, opt_state=None) -> None:
-        # The optimizer state stays on the device between partial_fit calls; it
-        # reaches the host only when the model is pickled.
-        self._device = {"graphdef": graphdef, "params": params, "opt_state": opt_state}
-        self.params_ = jax.tree.map(np.asarray, nnx.to_pure_dict(params))
-
-    def _abstract_model(self):
-        """``(graphdef, params of shapes only)`` for the current parameters."""
-        abstract = nnx.eval_shape(lambda: self._build_model(self.n_features_in_, nnx.Rngs(0)))
-        return nnx.split(abstract, nnx.Param)
-
-    def _device_model(self):
-        """``(graphdef, params on the device)``, rebuilt after unpickling."""
-        if getattr(self, "_device", None) is None:
-            graphdef, params = self._abstract_model()
-            nnx.replace_by_pure_dict(params, jax.tree.map(jnp.asarray, self.params_))
-            opt_state = getattr(self, "_optimizer_state", None)
-            opt_state = None if opt_state is None else jax.device_put(opt_state)
-            self._device = {"graphdef": graphdef, "params": params, "opt_state": opt_state}
-        return self._device["graphdef"], self._device["params"]
-
-    def _restart_from_weights(self) -> None:
-        """Warm start: rebuild the model from the current parameters and weights."""
-        _, abstract = self._abstract_model()
-        expected = jax.tree.map(lambda leaf: leaf.shape, nnx.to_pure_dict(abstract))
-        found = jax.tree.map(np.shape, self.params_)
-        if expected != found:
-            raise ValueError(
-                "warm_start=True needs the architecture of the previous fit, but the "
-                "parameters now describe other weight shapes (n_components, "
-                "hidden_layer_sizes...). Set warm_start=False to train a new model."
-            )
-        self._device = None
-
-    def _hyperparameters(self) -> dict:
-        numbers = {
+        data_range = (low, high)
+        objective = self._objective(loss, output_activation, n_components, data_range)
+        hyper = {
             "learning_rate": self.learning_rate_init,
             "alpha": self.alpha,
-            **self._extra_hyperparameters(),
+            **self._extra_hyperparameters(data_range),
         }
-        return {name: jnp.asarray(value, jnp.float32) for name, value in numbers.items()}
+        hyper = {name: jnp.asarray(value, jnp.float32) for name, value in hyper.items()}
+
+        X_train, X_val = X, None
+        if self.early_stopping and not incremental:
+            train_rows, val_rows = validation_split(len(X), self.validation_fraction, seed)
+            X_train, X_val = X[train_rows], X[val_rows]
+        batch_size = min(200, len(X_train)) if self.batch_size == "auto" else self.batch_size
+        if batch_size > len(X_train):
+            warnings.warn(
+                f"Got batch_size={batch_size} larger than the {len(X_train)} training "
+                "samples; it is clipped to the number of samples.",
+                UserWarning,
+                stacklevel=5,  # the caller of fit, past _plan_fit, _fit, fit and _fit_context
+            )
+            batch_size = len(X_train)
+        return _FitPlan(
+            X_train,
+            X_val,
+            loss,
+            output_activation,
+            builder,
+            graphs,
+            state,
+            n_components,
+            objective,
+            hyper,
+            batch_size,
+            seed,
+        )
+
+    def _continued_loss(self, low: float, high: float, incremental: bool) -> tuple[str, str]:
+        """The fitted loss, checked against the current parameters and the new data."""
+        method = "partial_fit" if incremental else "fit with warm_start=True"
+        loss, output_activation = self.reconstruction_loss_, self.out_activation_
+        wanted_loss = loss if self.loss == "auto" else self.loss
+        wanted_output = resolve_output_activation(self.output_activation, wanted_loss)
+        if (wanted_loss, wanted_output) != (loss, output_activation):
+            raise ValueError(
+                f"{method} continues the fitted model, trained with loss={loss!r} and "
+                f"output_activation={output_activation!r}; the parameters now ask for "
+                f"loss={self.loss!r}, output_activation={self.output_activation!r}. "
+                "Set them back, or call fit with warm_start=False to train a new model."
+            )
+        if loss == "bce":
+            check_unit_interval(low, high, self.loss)
+        return loss, output_activation
 
     def _optimizer_spec(self) -> OptimizerSpec:
         if isinstance(self.optimizer, str):
             return OptimizerSpec(name=self.optimizer)
         return OptimizerSpec(transformation=self.optimizer)
 
-    def _train(self, X_train, X_val, n_epochs: int, keep_best: bool, reuse_optimizer: bool):
-        """The epoch loop: one jitted call per epoch, bookkeeping on the host."""
-        graphdef, params = self._device_model()
-        batch_size = min(200, len(X_train)) if self.batch_size == "auto" else self.batch_size
-        rows, n_batches = _engine.epoch_layout(len(X_train), batch_size)
+    def _train(self, plan: _FitPlan, incremental: bool, continuing: bool) -> None:
+        """Run the epoch loop on a checked plan, then record the fitted state."""
+        rows, n_batches = _engine.epoch_layout(len(plan.X_train), plan.batch_size)
         config = _engine.EpochConfig(
-            graphdef, self._objective(), self._optimizer_spec(), rows, n_batches, self.alpha > 0
+            plan.graphs.train,
+            plan.objective,
+            self._optimizer_spec(),
+            rows,
+            n_batches,
+            self.alpha > 0,
         )
-        data = (_pad_rows(X_train, rows * n_batches), None)  # targets: the inputs
-        n_samples = jnp.asarray(len(X_train), jnp.int32)
-        hyper = self._hyperparameters()
-        opt_state = self._device["opt_state"] if reuse_optimizer else None
-        if opt_state is None:
-            state = _engine.init_state(params, config.optimizer, self.learning_rate_init)
-        else:
-            state = _engine.TrainState(params, opt_state)
-        val_chunks = None if X_val is None else list(_device_chunks(X_val))
-        stopper = _engine.EarlyStopping(self.tol, self.n_iter_no_change)
-        base_key = jax.random.key(self._seed)
-        diverged = interrupted = converged = False
+        data = (_pad_rows(plan.X_train, rows * n_batches), None)  # targets: the inputs
+        validation_score = None
+        if plan.X_val is not None:
+            X_val = plan.X_val
 
+            def validation_score(state):
+                variables = (state.params, state.model_state)
+                scores = self._scores(
+                    X_val, plan.graphs.eval, variables, plan.objective, check_finite=False
+                )
+                return float(np.mean(scores))
+
+        n_epochs = 1 if incremental else self.max_iter
+        previous_epochs = self.n_iter_ if continuing else 0
         with EpochProgress(n_epochs, type(self).__name__, enabled=bool(self.verbose)) as bar:
-            try:
-                for _ in range(n_epochs):
-                    key = jax.random.fold_in(base_key, self.n_iter_)
-                    new_state, metrics = _engine.run_epoch(
-                        config, state, data, n_samples, key, hyper
-                    )
-                    state = new_state
-                    finite, loss = jax.device_get((metrics.finite, metrics.loss))
-                    if not finite:
-                        diverged = True
-                        break
-                    loss = float(loss)
-                    self.n_iter_ += 1
-                    self.loss_curve_.append(loss)
-                    self.loss_ = loss
-                    if val_chunks is None:
-                        score = -loss
-                        self.best_loss_ = (
-                            loss if self.best_loss_ is None else min(self.best_loss_, loss)
-                        )
-                        bar.update(loss=loss)
-                    else:
-                        scores = self._chunked_scores(val_chunks, len(X_val), state.params)
-                        score = float(np.mean(scores))
-                        self.validation_scores_.append(score)
-                        bar.update(loss=loss, val_score=score)
-                    if stopper.update(score, state.params) and keep_best:
-                        converged = True
-                        break
-            except KeyboardInterrupt:
-                interrupted = True
 
-        if val_chunks is not None and stopper.best_params is not None:
-            self.best_validation_score_ = stopper.best_score
-        final = state.params
-        if keep_best and not diverged and stopper.best_params is not None:
-            final = stopper.best_params
-        self._set_params(graphdef, final, state.opt_state)
-        self._optimizer_state = None  # superseded by the device copy
+            def on_epoch(loss, score):
+                bar.update(loss=loss) if score is None else bar.update(loss=loss, val_score=score)
 
-        if diverged:
+            result = _training.train(
+                config,
+                plan.state,
+                data,
+                len(plan.X_train),
+                plan.hyper,
+                jax.random.key(plan.seed),
+                first_epoch=previous_epochs,
+                n_epochs=n_epochs,
+                stopping=_training.EarlyStopping(self.tol, self.n_iter_no_change),
+                keep_best=not incremental,
+                validation_score=validation_score,
+                on_epoch=on_epoch,
+            )
+
+        # Record the fitted state (the plan was checked; training did not raise).
+        self.reconstruction_loss_ = plan.loss
+        self.out_activation_ = plan.output_activation
+        self.n_components_ = plan.n_components
+        self._model_builder_ = plan.builder
+        self._objective_ = plan.objective
+        self._seed = plan.seed
+        self._set_state(plan.graphs, result.state)
+        previous_losses = self.loss_curve_ if continuing else []
+        self.loss_curve_ = [*previous_losses, *result.losses]
+        self.n_iter_ = len(self.loss_curve_)
+        self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else None
+        if plan.X_val is not None:
+            previous_scores = (self.validation_scores_ or []) if continuing else []
+            self.validation_scores_ = [*previous_scores, *result.validation_scores]
+            self.best_validation_score_ = max(self.validation_scores_, default=None)
+            self.best_loss_ = None
+        else:
+            if not continuing:
+                self.validation_scores_ = None
+                self.best_validation_score_ = None
+            self.best_loss_ = min(self.loss_curve_, default=None)
+
+        if result.outcome == "diverged":
             raise FloatingPointError(
                 f"Training diverged at epoch {self.n_iter_ + 1}: the loss or its gradient "
-                "became infinite or NaN. The last finite weights were kept. Lower "
-                f"learning_rate_init (now {self.learning_rate_init}), scale X (for "
-                "example with StandardScaler) or use a smaller batch_size."
+                "became infinite or NaN. The model keeps the weights of its best epoch "
+                f"before that. Lower learning_rate_init (now {self.learning_rate_init}), "
+                "scale X (for example with StandardScaler) or use a smaller batch_size."
             )
-        if interrupted:
+        if result.outcome == "interrupted":
             warnings.warn(
                 f"Training interrupted after {self.n_iter_} epochs; the model keeps the "
                 "best weights found so far and can be used.",
                 UserWarning,
-                stacklevel=5,  # the caller of fit, past _train, _fit and _fit_context
+                stacklevel=5,  # the caller of fit, past _train, _fit, fit and _fit_context
             )
-        elif keep_best and not converged and n_epochs > 1:
+        elif result.outcome == "max_iter" and not incremental and n_epochs > 1:
             warnings.warn(
                 f"Maximum iterations ({n_epochs}) reached and the optimization hasn't "
                 "converged yet.",
                 ConvergenceWarning,
-                stacklevel=5,  # the caller of fit, past _train, _fit and _fit_context
+                stacklevel=5,
             )
 
-    # ------------------------------------------------------------- inference
-    def _chunked(self, function, X) -> np.ndarray:
-        """Apply a jitted ``function(chunk)`` to ``X`` in fixed-size chunks."""
-        outputs = [function(chunk) for chunk in _device_chunks(X)]
-        return np.concatenate([np.asarray(out) for out in outputs])[: len(X)]
+    def _set_state(self, graphs: _variables.ModelGraphs, state: _engine.TrainState) -> None:
+        # The device copy (with the optimizer state) is a cache; the fitted
+        # weights are host arrays.
+        self._device = {"graphs": graphs, "state": state}
+        self._optimizer_state = None  # superseded by the device copy
+        self.params_ = _variables.to_host(state.params)
+        self.model_state_ = _variables.to_host(state.model_state)
 
-    def _chunked_scores(self, chunks, n_rows: int, params=None) -> np.ndarray:
-        """Negative per-sample losses over device chunks (of ``params`` if given)."""
-        graphdef, fitted_params = self._device_model()
-        params = fitted_params if params is None else params
-        objective, hyper = self._objective(), self._hyperparameters()
+    def _device_model(self):
+        """``(graphs, params, model_state)`` on the device, rebuilt after unpickling."""
+        if getattr(self, "_device", None) is None:
+            graphs, abstract_params, abstract_state = _variables.abstract_model(
+                self._model_builder_
+            )
+            params = _variables.to_device(abstract_params, self.params_)
+            model_state = _variables.to_device(abstract_state, self.model_state_)
+            opt_state = getattr(self, "_optimizer_state", None)
+            opt_state = None if opt_state is None else jax.device_put(opt_state)
+            self._device = {
+                "graphs": graphs,
+                "state": _engine.TrainState(params, opt_state, model_state),
+            }
+        state = self._device["state"]
+        return self._device["graphs"], state.params, state.model_state
+
+    # ------------------------------------------------------------- inference
+    def _chunked(self, function, X, check_finite: bool = True) -> np.ndarray:
+        """Apply a jitted ``function(chunk)`` to ``X`` in fixed-size chunks.
+
+        Finite input whose result overflows float32 (values near 1e38, or
+        squared errors of values beyond 1e19) raises a ValueError rather than
+        returning infinities or NaN.
+        """
+        rows = inference_rows(self.n_features_in_)
+        outputs = [function(chunk) for chunk in _device_chunks(X, rows)]
+        result = np.concatenate([np.asarray(out) for out in outputs])[: len(X)]
+        if check_finite and not np.isfinite(result).all():
+            largest = float(np.max(np.abs(X))) if X.size else 0.0
+            raise ValueError(
+                f"{type(self).__name__} computed infinite or NaN values from finite X: "
+                f"its values (largest |x| = {largest:.3g}) are too large for the model's "
+                "float32 computation (overflow). Scale X, for example with StandardScaler."
+            )
+        return result
+
+    def _scores(self, X, graph, variables, objective, check_finite=True) -> np.ndarray:
+        """Negative per-sample losses of the model ``(graph, variables)`` on ``X``."""
         key = jax.random.key(0)
-        outputs = [
-            _engine.sample_losses(graphdef, objective, params, (chunk, None), key, hyper)
-            for chunk in chunks
-        ]
-        return -np.concatenate([np.asarray(out) for out in outputs])[:n_rows]
+
+        def losses(chunk):
+            return _engine.sample_losses(graph, objective, variables, (chunk, None), key, {})
+
+        return -self._chunked(losses, X, check_finite)
 
     def _validate_for_inference(self, X):
         check_is_fitted(self)
-        return self._validate_input(X, reset=False)
+        X = self._validate_input(X, reset=False)
+        check_finite_float32(X, type(self).__name__)
+        return X
+
+    def _eval_model(self):
+        """``(evaluation graphdef, (params, model_state))`` of the fitted model."""
+        graphs, params, model_state = self._device_model()
+        return graphs.eval, (params, model_state)
 
     def transform(self, X):
         """Encode ``X``: the code layer's values, like ``PCA.transform``.
@@ -401,8 +501,8 @@ class BaseAutoencoder(
             In the dtype of ``X`` (float32 or float64).
         """
         X = self._validate_for_inference(X)
-        graphdef, params = self._device_model()
-        codes = self._chunked(lambda chunk: _engine.encode(graphdef, params, chunk), X)
+        graph, variables = self._eval_model()
+        codes = self._chunked(lambda chunk: _engine.encode(graph, variables, chunk), X)
         return codes.astype(X.dtype, copy=False)
 
     def inverse_transform(self, X):
@@ -419,16 +519,18 @@ class BaseAutoencoder(
             In the dtype of the codes (float32 or float64).
         """
         check_is_fitted(self)
+        _check_has_columns(X, type(self).__name__)
         codes = check_array(X, dtype=[np.float64, np.float32], input_name="X")
         if codes.shape[1] != self.n_components_:
             raise ValueError(
                 f"inverse_transform expects codes of {self.n_components_} columns "
                 f"(n_components_); got {codes.shape[1]}."
             )
-        graphdef, params = self._device_model()
+        check_finite_float32(codes, type(self).__name__)
+        graph, variables = self._eval_model()
         activation = self.out_activation_
         decoded = self._chunked(
-            lambda chunk: _engine.decode(graphdef, activation, params, chunk), codes
+            lambda chunk: _engine.decode(graph, activation, variables, chunk), codes
         )
         return decoded.astype(codes.dtype, copy=False)
 
@@ -451,7 +553,8 @@ class BaseAutoencoder(
         X = self._validate_for_inference(X)
         if self.reconstruction_loss_ == "bce":
             check_unit_interval(X.min(), X.max(), self.loss)
-        return self._chunked_scores(_device_chunks(X), len(X)).astype(X.dtype, copy=False)
+        graph, variables = self._eval_model()
+        return self._scores(X, graph, variables, self._objective_).astype(X.dtype, copy=False)
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples`: higher means better reconstructions.
@@ -470,36 +573,87 @@ class BaseAutoencoder(
         return float(np.mean(self.score_samples(X)))
 
 
-def _check_model_shapes(model: nnx.Module, n_features: int) -> int:
-    """Check that ``model`` encodes and decodes rows of ``n_features``.
+def _check_has_columns(X, estimator_name: str) -> None:
+    """Refuse a 2-D input without columns (a frame with an index only).
 
-    Returns the code size. Runs on shapes only (``jax.eval_shape``), so a user's
-    module that does not fit gets a clear error before any training.
+    scikit-learn's own message for such a frame ("at least one array or dtype
+    is required") does not name the fault.
     """
-    inputs = jax.ShapeDtypeStruct((2, n_features), jnp.float32)
-    try:
-        codes = jax.eval_shape(model.encode, inputs)
-    except Exception as error:
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) == 2 and shape[1] == 0:
         raise ValueError(
-            f"The encoder cannot take inputs of shape (n_samples, {n_features}): {error}"
-        ) from error
-    if len(codes.shape) != 2 or codes.shape[0] != 2:
-        raise ValueError(
-            "The encoder must return codes of shape (n_samples, n_components); for "
-            f"inputs of shape (2, {n_features}) it returned {codes.shape}."
+            f"Found array with 0 feature(s) (shape={tuple(shape)}) while a minimum of 1 "
+            f"is required by {estimator_name}."
         )
-    try:
-        outputs = jax.eval_shape(model.decode, codes)
-    except Exception as error:
+
+
+class _ByValue:
+    """An object pickled by cloudpickle, inside a standard pickle."""
+
+    def __init__(self, payload: bytes):
+        self.payload = payload
+
+
+def validation_split(n_samples: int, fraction: float, seed: int):
+    """``(training rows, validation rows)`` for early stopping."""
+    n_val = int(np.ceil(fraction * n_samples))
+    if n_val < 1 or n_samples - n_val < 1:
         raise ValueError(
-            f"The decoder cannot take the encoder's codes of shape {codes.shape}: {error}"
-        ) from error
-    if outputs.shape != (2, n_features):
-        raise ValueError(
-            f"The decoder must return the input's shape: for codes of shape {codes.shape} "
-            f"it returned {outputs.shape}, expected (2, {n_features})."
+            f"early_stopping=True with validation_fraction={fraction} leaves no training "
+            f"or no validation sample among {n_samples} samples; give more samples or "
+            "set early_stopping=False."
         )
-    return int(codes.shape[1])
+    rng = np.random.RandomState(seed)
+    return train_test_split(np.arange(n_samples), test_size=n_val, random_state=rng)
+
+
+def _fits(opt_state, spec: OptimizerSpec, params) -> bool:
+    """Whether ``opt_state`` has the structure ``spec`` gives ``params``."""
+    expected = jax.eval_shape(lambda p: spec.init(p, jnp.float32(0.0)), params)
+    same_tree = jax.tree.structure(expected) == jax.tree.structure(opt_state)
+    return same_tree and all(
+        np.shape(a) == np.shape(b)
+        for a, b in zip(jax.tree.leaves(expected), jax.tree.leaves(opt_state))
+    )
+
+
+def _check_same_model(fitted: partial, wanted: partial, incremental: bool) -> None:
+    """Raise when the parameters now describe another model than the fitted one."""
+    changed = [
+        name
+        for name in sorted(set(fitted.keywords) | set(wanted.keywords))
+        if not _same(fitted.keywords.get(name), wanted.keywords.get(name))
+    ]
+    if fitted.func is not wanted.func and not changed:
+        changed = ["the model class"]
+    if changed:
+        method = "partial_fit" if incremental else "fit with warm_start=True"
+        details = ", ".join(
+            f"{name}: {fitted.keywords.get(name)!r} -> {wanted.keywords.get(name)!r}"
+            for name in changed
+        )
+        raise ValueError(
+            f"{method} continues the fitted model, but the parameters now describe "
+            f"another architecture ({details}). Set them back, or call fit with "
+            "warm_start=False to train a new model."
+        )
+
+
+def _same(a, b) -> bool:
+    """Equality of builder arguments; partials (user module builders) by their parts."""
+    if isinstance(a, partial) and isinstance(b, partial):
+        return (
+            a.func is b.func
+            and len(a.args) == len(b.args)
+            and all(_same(x, y) for x, y in zip(a.args, b.args))
+            and _same(a.keywords, b.keywords)
+        )
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    try:
+        return bool(a is b or a == b)
+    except Exception:
+        return False
 
 
 def _pad_rows(X, n_rows: int) -> jax.Array:
@@ -512,7 +666,7 @@ def _pad_rows(X, n_rows: int) -> jax.Array:
     return jnp.asarray(xp.pad(xp.asarray(X, dtype=np.float32), padding))
 
 
-def _device_chunks(X: np.ndarray):
-    """Yield ``X`` in zero-padded device chunks of ``INFERENCE_ROWS`` rows."""
-    for start in range(0, len(X), INFERENCE_ROWS):
-        yield _pad_rows(X[start : start + INFERENCE_ROWS], INFERENCE_ROWS)
+def _device_chunks(X: np.ndarray, rows: int):
+    """Yield ``X`` in zero-padded device chunks of ``rows`` rows."""
+    for start in range(0, len(X), rows):
+        yield _pad_rows(X[start : start + rows], rows)

@@ -32,10 +32,16 @@ from ._optimizers import OptimizerSpec
 
 
 class TrainState(NamedTuple):
-    """What changes during training: a pytree of device arrays."""
+    """What changes during training: a pytree of device arrays.
+
+    ``model_state`` holds the model's Flax variables other than parameters
+    (batch statistics of ``nnx.BatchNorm``, the random streams of
+    ``nnx.Dropout``); an empty ``nnx.State`` for the built-in models.
+    """
 
     params: Any
     opt_state: Any
+    model_state: Any
 
 
 class EpochMetrics(NamedTuple):
@@ -46,8 +52,11 @@ class EpochMetrics(NamedTuple):
     loss : scalar array
         Mean training objective over the epoch's samples (finite steps only).
     finite : bool array
-        False when a step produced a non-finite loss; the steps from then on
-        were skipped, so the returned state holds the last finite weights.
+        False when a step produced a non-finite loss or non-finite weights
+        (a NaN or infinite gradient makes the optimizer's update non-finite);
+        that step and the ones after it were skipped, so the returned state is
+        the consistent state (weights, optimizer and model state together)
+        from before the first bad step.
     """
 
     loss: jax.Array
@@ -58,7 +67,7 @@ class EpochMetrics(NamedTuple):
 class EpochConfig:
     """Static configuration of :func:`run_epoch` (part of the compile-cache key)."""
 
-    graphdef: Any
+    graphdef: Any  # the model in training mode (dropout on, batch statistics updated)
     objective: Any
     optimizer: OptimizerSpec
     batch_size: int
@@ -91,23 +100,55 @@ def epoch_layout(n_samples: int, batch_size: int) -> tuple[int, int]:
     return rows, bucket(-(-n_samples // rows))
 
 
-def init_state(params, optimizer: OptimizerSpec, learning_rate: float) -> TrainState:
-    """A fresh :class:`TrainState` for ``params``."""
-    return TrainState(params, optimizer.init(params, jnp.asarray(learning_rate, jnp.float32)))
+def init_state(
+    params, optimizer: OptimizerSpec, learning_rate: float, model_state=None
+) -> TrainState:
+    """A fresh :class:`TrainState` for ``params`` (and the model's other variables)."""
+    opt_state = optimizer.init(params, jnp.asarray(learning_rate, jnp.float32))
+    return TrainState(params, opt_state, nnx.State({}) if model_state is None else model_state)
 
 
-def batch_objective(config: EpochConfig, params, batch, mask, key, hyper) -> jax.Array:
+def batch_objective(
+    config: EpochConfig, params, model_state, batch, mask, key, hyper
+) -> tuple[jax.Array, Any]:
     """The objective on one minibatch plus scikit-learn's L2 penalty.
 
     As in ``MLPRegressor``, the penalty is ``alpha / 2 * ||W||^2`` divided by the
-    number of samples in the batch.
+    number of samples in the batch. Returns the loss and the model's updated
+    non-parameter state (batch statistics, random streams).
     """
-    model = nnx.merge(config.graphdef, params)
+    # Fresh Variable objects for this trace level, which the model may update
+    # (Flax refuses to mutate a Variable created at the outer jit's level).
+    model_state = jax.tree.map(lambda leaf: leaf, model_state)
+    model = nnx.merge(config.graphdef, params, model_state)
     loss = config.objective.training_loss(model, batch, mask, key, hyper)
-    if not config.l2_penalty:
-        return loss
-    n_rows = jnp.maximum(jnp.sum(mask), 1).astype(jnp.float32)
-    return loss + 0.5 * hyper["alpha"] * l2_penalty(params) / n_rows
+    _, _, model_state = nnx.split(model, nnx.Param, ...)
+    if config.l2_penalty:
+        n_rows = jnp.maximum(jnp.sum(mask), 1).astype(jnp.float32)
+        loss = loss + 0.5 * hyper["alpha"] * l2_penalty(params) / n_rows
+    return loss, model_state
+
+
+def all_finite(tree) -> jax.Array:
+    """True when every floating-point value in ``tree`` is finite.
+
+    One sum per leaf: NaN and infinity propagate through it, and XLA fuses the
+    reduction into the loop that computes the leaf (the optimizer's update), so
+    the check does not read the weights a second time.
+    """
+    leaves = [leaf for leaf in jax.tree.leaves(tree) if jnp.issubdtype(leaf.dtype, jnp.floating)]
+    return jnp.all(jnp.stack([jnp.isfinite(jnp.sum(leaf)) for leaf in leaves]))
+
+
+def _select(keep: jax.Array, new, old):
+    """``new`` where ``keep`` else ``old``, leaf by leaf (PRNG keys never change)."""
+
+    def pick(new_leaf, old_leaf):
+        if jax.dtypes.issubdtype(new_leaf.dtype, jax.dtypes.prng_key):
+            return new_leaf
+        return jnp.where(keep, new_leaf, old_leaf)
+
+    return jax.tree.map(pick, new, old)
 
 
 @partial(jax.jit, static_argnames="config")
@@ -143,34 +184,33 @@ def run_epoch(
         jnp.arange(n_rows) < n_samples, jax.random.uniform(shuffle_key, (n_rows,)), 2.0
     )
     order = jnp.argsort(sort_keys).reshape(config.n_batches, config.batch_size)
-    grad_fn = jax.value_and_grad(batch_objective, argnums=1)
+    grad_fn = jax.value_and_grad(batch_objective, argnums=1, has_aux=True)
 
     def train_step(carry, step):
         state, loss_sum, finite = carry
         indices = order[step]
         mask = indices < n_samples
-        batch = jax.tree.map(lambda array: array[indices], data)
-        loss, grads = grad_fn(
-            config, state.params, batch, mask, jax.random.fold_in(step_key, step), hyper
+        # Padded places read real rows (masked out of the loss all the same),
+        # so that a user's BatchNorm computes its statistics on real data.
+        batch = jax.tree.map(lambda array: array[indices % n_samples], data)
+        step_key_i = jax.random.fold_in(step_key, step)
+        (loss, model_state), grads = grad_fn(
+            config, state.params, state.model_state, batch, mask, step_key_i, hyper
         )
         params, opt_state = config.optimizer.update(
             grads, state.opt_state, state.params, hyper["learning_rate"]
         )
-        finite &= jnp.isfinite(loss)
-        # The update is kept only for a batch holding real rows (bucket padding
-        # adds batches of padding only) and while every loss so far was finite;
-        # a value the update made non-finite keeps its old value. So the weights
-        # stay finite, and after a non-finite loss they stay as they were and
-        # the caller sees finite=False. Selects rather than a lax.cond, whose
-        # pass-through branch makes XLA copy the whole carry every step, and
-        # elementwise, so they fuse into the optimizer's update instead of
-        # adding a reduction over all gradients to every step.
+        # A NaN or infinite gradient with a finite loss shows in the updated
+        # weights: every optimizer spreads it into the update. Checking them
+        # (not the gradients) folds the check into the update's own loop.
+        finite &= jnp.isfinite(loss) & all_finite(params)
+        # The step is kept only for a batch holding real rows (bucket padding
+        # adds batches of padding only) and while every step so far was finite,
+        # so the state after a bad step is the whole consistent state from
+        # before it. Selects rather than a lax.cond, whose pass-through branch
+        # makes XLA copy the whole carry every step.
         keep = finite & (step * config.batch_size < n_samples)
-        state = jax.tree.map(
-            lambda new, old: jnp.where(keep & jnp.isfinite(new), new, old),
-            TrainState(params, opt_state),
-            state,
-        )
+        state = _select(keep, TrainState(params, opt_state, model_state), state)
         return (state, loss_sum + jnp.where(keep, loss * jnp.sum(mask), 0.0), finite), None
 
     init = (state, jnp.zeros((), jnp.float32), jnp.ones((), bool))
@@ -190,52 +230,27 @@ def data_summary(X: jax.Array) -> jax.Array:
     )
 
 
+# Inference: ``graphdef`` is the model in evaluation mode (dropout off, batch
+# statistics read, not updated) and ``variables`` is ``(params, model_state)``.
 @partial(jax.jit, static_argnames=("graphdef", "objective"))
-def sample_losses(graphdef, objective, params, batch, key, hyper: dict) -> jax.Array:
+def sample_losses(graphdef, objective, variables, batch, key, hyper: dict) -> jax.Array:
     """Per-sample loss of the model on ``batch`` (no gradient, no update)."""
-    return objective.sample_losses(nnx.merge(graphdef, params), batch, key, hyper)
+    return objective.sample_losses(nnx.merge(graphdef, *variables), batch, key, hyper)
 
 
 @partial(jax.jit, static_argnames="graphdef")
-def encode(graphdef, params, inputs: jax.Array) -> jax.Array:
+def encode(graphdef, variables, inputs: jax.Array) -> jax.Array:
     """The model's code for ``inputs``."""
-    return nnx.merge(graphdef, params).encode(inputs)
+    return nnx.merge(graphdef, *variables).encode(inputs)
 
 
 @partial(jax.jit, static_argnames=("graphdef", "output_activation"))
-def decode(graphdef, output_activation: str, params, codes: jax.Array) -> jax.Array:
+def decode(graphdef, output_activation: str, variables, codes: jax.Array) -> jax.Array:
     """The model's reconstruction from ``codes``, after the output activation."""
-    return apply_activation(output_activation, nnx.merge(graphdef, params).decode(codes))
+    return apply_activation(output_activation, nnx.merge(graphdef, *variables).decode(codes))
 
 
 @partial(jax.jit, static_argnames="graphdef")
-def jacobian_sq_norms(graphdef, params, inputs: jax.Array) -> jax.Array:
+def jacobian_sq_norms(graphdef, variables, inputs: jax.Array) -> jax.Array:
     """Exact squared Frobenius norm of the encoder's Jacobian at each input row."""
-    return encoder_jacobian_sq_norm(nnx.merge(graphdef, params).encode, inputs, "exact")
-
-
-class EarlyStopping:
-    """scikit-learn's MLP rule for stopping, on a score where higher is better.
-
-    An epoch improves when its score beats the best by more than ``tol``;
-    training stops after ``n_iter_no_change`` epochs in a row without
-    improvement. The best parameters seen are kept.
-    """
-
-    def __init__(self, tol: float, n_iter_no_change: int):
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.best_score = -float("inf")
-        self.best_params = None
-        self.no_improvement_count = 0
-
-    def update(self, score: float, params) -> bool:
-        """Record an epoch's score; return True when training should stop."""
-        if score < self.best_score + self.tol:
-            self.no_improvement_count += 1
-        else:
-            self.no_improvement_count = 0
-        if score > self.best_score:
-            self.best_score = score
-            self.best_params = params
-        return self.no_improvement_count > self.n_iter_no_change
+    return encoder_jacobian_sq_norm(nnx.merge(graphdef, *variables).encode, inputs, "exact")

@@ -49,16 +49,14 @@ def masked_mean(values: jax.Array, mask: jax.Array) -> jax.Array:
 
 
 def l2_penalty(params) -> jax.Array:
-    """Sum of squared weights of every ``kernel`` (biases are not penalised).
+    """Sum of squared values of every weight matrix or kernel.
 
-    This is the quantity scikit-learn's MLP multiplies by ``alpha / 2``.
+    A weight is any parameter with two or more axes (dense kernels, convolution
+    kernels, a user's layers whatever their names); parameters with fewer axes
+    (biases, normalisation scales, a VAE's per-feature ``log_scale``) are not
+    penalised. This is the quantity scikit-learn's MLP multiplies by ``alpha / 2``.
     """
-    leaves = jax.tree_util.tree_leaves_with_path(params)
-    squares = [
-        jnp.sum(jnp.square(leaf))
-        for path, leaf in leaves
-        if any(getattr(key, "key", None) == "kernel" for key in path)
-    ]
+    squares = [jnp.sum(jnp.square(leaf)) for leaf in jax.tree.leaves(params) if leaf.ndim >= 2]
     return sum(squares, jnp.zeros((), jnp.float32))
 
 

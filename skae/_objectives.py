@@ -30,6 +30,7 @@ from ._losses import (
     reconstruction_error,
     row_keys,
 )
+from ._models.activations import apply_activation
 from ._noise import corrupt
 
 
@@ -163,11 +164,24 @@ class Variational(Reconstruction):
         # Floor the learned scale: a constant feature would drive it to -inf.
         return None if model.log_scale is None else jnp.clip(model.log_scale[...], -10.0, 10.0)
 
+    def _likelihood_parameter(self, raw: jax.Array) -> jax.Array:
+        """What the likelihood reads: logits for Bernoulli, the mean for Gaussian.
+
+        The Gaussian mean is the decoded output after ``output_activation``,
+        the same value ``inverse_transform`` and ``sample`` return.
+        """
+        return raw if self.loss == "bce" else apply_activation(self.output_activation, raw)
+
+    def _nll(self, model, raw, targets) -> jax.Array:
+        return negative_log_likelihood(
+            self._likelihood_parameter(raw), targets, self.loss, self._log_scale(model)
+        )
+
     def training_loss(self, model, batch, mask, key, hyper: dict) -> jax.Array:
         inputs, targets = inputs_and_targets(batch)
         mean, log_var = model.encode_distribution(inputs)
         z = mean + jnp.exp(0.5 * log_var) * jax.random.normal(key, mean.shape, mean.dtype)
-        nll = negative_log_likelihood(model.decode(z), targets, self.loss, self._log_scale(model))
+        nll = self._nll(model, model.decode(z), targets)
         return masked_mean(nll + hyper["beta"] * gaussian_kl(mean, log_var), mask)
 
     def sample_losses(self, model, batch, key, hyper: dict) -> jax.Array:
@@ -179,11 +193,7 @@ class Variational(Reconstruction):
         eps = jax.vmap(jax.vmap(lambda k: jax.random.normal(k, mean.shape[1:])))(keys)
         z = mean[:, None, :] + std[:, None, :] * eps  # (n, draws, latent)
         raw = model.decode(z.reshape(-1, z.shape[-1])).reshape(len(inputs), n_draws, -1)
-        nll = jax.vmap(
-            lambda r: negative_log_likelihood(r, targets, self.loss, self._log_scale(model)),
-            in_axes=1,
-            out_axes=1,
-        )(raw)
+        nll = jax.vmap(lambda r: self._nll(model, r, targets), in_axes=1, out_axes=1)(raw)
         if n_draws == 1:
             return nll[:, 0] + gaussian_kl(mean, log_var)
         log_prior = -0.5 * jnp.sum(jnp.square(z) + jnp.log(2 * jnp.pi), axis=-1)

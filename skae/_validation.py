@@ -5,6 +5,14 @@ Everything is checked here, in the scikit-learn shell, before it reaches JAX.
 
 from numbers import Integral
 
+import jax
+import numpy as np
+from sklearn.utils._param_validation import HasMethods
+
+from . import _engine
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 
 def check_positive_ints(name: str, value) -> tuple[int, ...]:
     """Return ``value`` (an int or a sequence of ints) as a tuple of positive ints.
@@ -26,6 +34,47 @@ def check_positive_ints(name: str, value) -> tuple[int, ...]:
     return tuple(int(size) for size in sizes)
 
 
+class PositiveInts(HasMethods):
+    """A scikit-learn parameter constraint: a sequence of positive ints.
+
+    Used in ``_parameter_constraints`` (beside ``Interval(Integral, 1, None)``
+    for a single int), so that a bad ``hidden_layer_sizes``, ``filters`` or
+    ``image_shape`` raises scikit-learn's ``InvalidParameterError`` at ``fit``.
+    It subclasses ``HasMethods`` only because scikit-learn's ``make_constraint``
+    accepts its own constraint classes, not any ``_Constraint``.
+
+    Parameters
+    ----------
+    lengths : tuple of int or None
+        Allowed lengths; None allows any length from ``min_length``.
+    min_length : int
+        Fewest entries.
+    """
+
+    def __init__(self, lengths: tuple[int, ...] | None = None, min_length: int = 0):
+        super().__init__(["__iter__"])
+        self.lengths = lengths
+        self.min_length = min_length
+
+    def is_satisfied_by(self, val) -> bool:
+        if isinstance(val, str | bytes) or not hasattr(val, "__iter__"):
+            return False
+        try:
+            check_positive_ints("value", val)
+        except (TypeError, ValueError):
+            return False
+        n = len(tuple(val))
+        return n in self.lengths if self.lengths else n >= self.min_length
+
+    def __str__(self) -> str:
+        if self.lengths:
+            size = " or ".join(str(n) for n in self.lengths)
+            return f"a sequence of {size} positive ints"
+        if self.min_length:
+            return "a non-empty sequence of positive ints"
+        return "a sequence of positive ints (possibly empty)"
+
+
 def check_unit_interval(low: float, high: float, loss: str) -> None:
     """Raise when cross-entropy is asked of data outside [0, 1]."""
     if low < 0.0 or high > 1.0:
@@ -36,6 +85,13 @@ def check_unit_interval(low: float, high: float, loss: str) -> None:
         )
 
 
+def resolve_output_activation(output_activation: str, loss: str) -> str:
+    """``output_activation`` with ``"auto"`` resolved for ``loss`` (and aliases unified)."""
+    if output_activation == "auto":
+        output_activation = "sigmoid" if loss == "bce" else "identity"
+    return "sigmoid" if output_activation == "logistic" else output_activation
+
+
 def resolve_loss(loss: str, output_activation: str, low: float, high: float) -> tuple[str, str]:
     """Turn ``"auto"`` settings into ``(loss, output_activation)`` for data in [low, high].
 
@@ -44,10 +100,7 @@ def resolve_loss(loss: str, output_activation: str, low: float, high: float) -> 
     """
     if loss == "auto":
         loss = "bce" if low >= 0.0 and high <= 1.0 else "mse"
-    if output_activation == "auto":
-        output_activation = "sigmoid" if loss == "bce" else "identity"
-    if output_activation == "logistic":
-        output_activation = "sigmoid"
+    output_activation = resolve_output_activation(output_activation, loss)
     if loss == "bce":
         if output_activation != "sigmoid":
             raise ValueError(
@@ -56,3 +109,39 @@ def resolve_loss(loss: str, output_activation: str, low: float, high: float) -> 
             )
         check_unit_interval(low, high, loss)
     return loss, output_activation
+
+
+def check_finite_float32(X, estimator_name: str):
+    """``(X as float32, min, max)``; raises on NaN, infinity or float32 overflow.
+
+    Everything runs in float32, so a float64 value beyond float32's range
+    (about 3.4e38) is refused like an infinity. On an accelerator the data goes
+    to the device once and is checked there in one reduction, which saves
+    passes over it on the host; on the CPU, NumPy checks it, so no program is
+    compiled for the data's shape.
+    """
+    X = np.asarray(X)
+    if X.dtype == np.float64 and X.size and np.nanmax(np.abs(X), initial=0.0) > FLOAT32_MAX:
+        has_nan, has_inf = bool(np.isnan(X).any()), True
+        X32, low, high = None, 0.0, 0.0
+    else:
+        X32 = np.asarray(X, dtype=np.float32)
+        if jax.default_backend() == "cpu":
+            summary = [np.isnan(X32).any(), np.isinf(X32).any(), X32.min(), X32.max()]
+        else:
+            X32 = jax.device_put(X32)
+            summary = np.asarray(_engine.data_summary(X32)).tolist()
+        has_nan, has_inf = bool(summary[0]), bool(summary[1])
+        low, high = float(summary[2]), float(summary[3])
+    if has_nan:
+        raise ValueError(
+            f"Input X contains NaN. {estimator_name} does not accept missing values; "
+            "impute them first (for example with sklearn.impute.SimpleImputer in a "
+            "Pipeline) or drop the rows that have them."
+        )
+    if has_inf:
+        raise ValueError(
+            f"Input X contains infinity or a value too large for float32 (|x| > "
+            f"{FLOAT32_MAX:.4g}), the precision {estimator_name} computes in."
+        )
+    return X32, low, high

@@ -8,7 +8,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _engine
@@ -24,23 +24,20 @@ class DenoisingMixin:
         "noise_level": [Interval(Real, 0, None, closed="left")],
     }
 
-    def _prepare_fit(self, low: float, high: float) -> None:
-        super()._prepare_fit(low, high)
+    def _objective(self, loss, output_activation, n_components, data_range):
         if self.noise != "gaussian" and self.noise_level > 1:
-            raise ValueError(
-                f"noise={self.noise!r} takes noise_level as a probability in [0, 1]; "
-                f"got {self.noise_level}."
+            raise InvalidParameterError(
+                f"The 'noise_level' parameter of {type(self).__name__} is a probability "
+                f"with noise={self.noise!r}, so it must be in [0, 1]. Got "
+                f"{self.noise_level!r} instead."
             )
-        self._data_range = (low, high)
-
-    def _objective(self):
         # Gaussian noise is clipped to the data range for data in [0, 1].
-        low, high = self._data_range
+        low, high = data_range
         clip = self.noise == "gaussian" and low >= 0 and high <= 1
-        return Denoising(self.reconstruction_loss_, self.out_activation_, self.noise, clip)
+        return Denoising(loss, output_activation, self.noise, clip)
 
-    def _extra_hyperparameters(self) -> dict:
-        low, high = self._data_range
+    def _extra_hyperparameters(self, data_range) -> dict:
+        low, high = data_range
         return {"noise_level": self.noise_level, "data_min": low, "data_max": high}
 
 
@@ -53,15 +50,16 @@ class SparseMixin:
         "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
     }
 
-    def _model_options(self) -> dict:
+    def _model_options(self, loss: str) -> dict:
         # A ReLU code has exact zeros for the L1 penalty; the KL penalty needs
-        # activations in (0, 1), read as firing rates.
+        # activations in (0, 1), read as firing rates. Applied to a user's
+        # encoder too.
         return {"code_activation": "relu" if self.sparsity == "l1" else "sigmoid"}
 
-    def _objective(self):
-        return SparseCode(self.reconstruction_loss_, self.out_activation_, self.sparsity)
+    def _objective(self, loss, output_activation, n_components, data_range):
+        return SparseCode(loss, output_activation, self.sparsity)
 
-    def _extra_hyperparameters(self) -> dict:
+    def _extra_hyperparameters(self, data_range) -> dict:
         return {"sparsity_weight": self.sparsity_weight, "sparsity_target": self.sparsity_target}
 
 
@@ -77,16 +75,14 @@ class ContractiveMixin:
         "jacobian": [StrOptions({"auto", "exact", "hutchinson"})],
     }
 
-    def _jacobian_method(self) -> str:
-        if self.jacobian != "auto":
-            return self.jacobian
-        exact = self.n_components_ <= EXACT_JACOBIAN_MAX_COMPONENTS
-        return "exact" if exact else "hutchinson"
+    def _objective(self, loss, output_activation, n_components, data_range):
+        method = self.jacobian
+        if method == "auto":
+            exact = n_components <= EXACT_JACOBIAN_MAX_COMPONENTS
+            method = "exact" if exact else "hutchinson"
+        return Contractive(loss, output_activation, method)
 
-    def _objective(self):
-        return Contractive(self.reconstruction_loss_, self.out_activation_, self._jacobian_method())
-
-    def _extra_hyperparameters(self) -> dict:
+    def _extra_hyperparameters(self, data_range) -> dict:
         return {"contractive_weight": self.contractive_weight}
 
     def jacobian_norm(self, X) -> np.ndarray:
@@ -104,8 +100,8 @@ class ContractiveMixin:
         norms : ndarray of shape (n_samples,)
         """
         X = self._validate_for_inference(X)
-        graphdef, params = self._device_model()
-        norms = self._chunked(lambda chunk: _engine.jacobian_sq_norms(graphdef, params, chunk), X)
+        graph, variables = self._eval_model()
+        norms = self._chunked(lambda chunk: _engine.jacobian_sq_norms(graph, variables, chunk), X)
         return np.sqrt(norms).astype(X.dtype, copy=False)
 
 
@@ -117,15 +113,13 @@ class VariationalMixin:
         "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def _model_options(self) -> dict:
-        return {"variational": True, "gaussian_scale": self.reconstruction_loss_ == "mse"}
+    def _model_options(self, loss: str) -> dict:
+        return {"variational": True, "gaussian_scale": loss == "mse"}
 
-    def _objective(self):
-        return Variational(
-            self.reconstruction_loss_, self.out_activation_, self.n_importance_samples
-        )
+    def _objective(self, loss, output_activation, n_components, data_range):
+        return Variational(loss, output_activation, self.n_importance_samples)
 
-    def _extra_hyperparameters(self) -> dict:
+    def _extra_hyperparameters(self, data_range) -> dict:
         return {"beta": self.beta}
 
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:

@@ -1,7 +1,24 @@
+import gc
+
+import jax
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
+
+
+@pytest.fixture(autouse=True, scope="module")
+def release_compiled_programs():
+    """Drop JAX's compiled programs after each test module.
+
+    Every XLA CPU executable keeps memory mappings; the whole suite compiles
+    thousands of programs, which in one process reach the kernel's limit on
+    mappings (vm.max_map_count, 65530 by default) and crash XLA's compiler
+    with a segmentation fault. Programs are not shared across modules anyway.
+    """
+    yield
+    jax.clear_caches()
+    gc.collect()
 
 
 @pytest.fixture(scope="session")

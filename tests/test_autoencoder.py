@@ -2,7 +2,9 @@
 
 import pickle
 
+import jax
 import numpy as np
+import optax
 import pytest
 from sklearn.base import clone
 from sklearn.decomposition import PCA
@@ -12,6 +14,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from skae import Autoencoder
+from skae._base import validation_split
+from skae._optimizers import OPTIMIZERS
+from skae._variables import build_model, to_host
 
 
 def reconstruction_mse(model, X):
@@ -116,12 +121,14 @@ def test_partial_fit_lowers_the_loss(digits):
     assert ae.score(X_test) > first_score
 
 
-def test_partial_fit_on_a_stream_of_batches(digits):
+def test_partial_fit_on_a_stream_of_batches_carries_the_optimizer_state(digits):
     X_train = digits[0]
     ae = Autoencoder(random_state=0)
-    for batch in np.array_split(X_train, 5):
+    for batch in np.array_split(X_train, 5):  # 270 rows: two minibatches each
         ae.partial_fit(batch)
     assert ae.n_iter_ == 5
+    adam = ae._device["state"].opt_state.inner_state[0]
+    assert int(adam.count) == 10  # Adam's step count went on across the calls
 
 
 def test_warm_start_continues(digits):
@@ -131,7 +138,8 @@ def test_warm_start_continues(digits):
     ae.fit(X_train)
     assert ae.n_iter_ == 10
     assert ae.loss_curve_[:5] == losses
-    assert ae.loss_curve_[5] < losses[0]
+    # It goes on from the last weights: better than any epoch of the first fit but the last.
+    assert ae.loss_curve_[5] < losses[-2]
 
 
 def test_early_stopping_keeps_best_validation_weights(digits):
@@ -143,7 +151,7 @@ def test_early_stopping_keeps_best_validation_weights(digits):
     assert len(ae.validation_scores_) == ae.n_iter_
     assert ae.best_validation_score_ == max(ae.validation_scores_)
     assert ae.best_loss_ is None
-    _, val_rows = ae._validation_split(len(X_train))
+    _, val_rows = validation_split(len(X_train), ae.validation_fraction, ae._seed)
     X_val = X_train[val_rows]
     assert ae.score(X_val) == pytest.approx(ae.best_validation_score_, rel=1e-5)
 
@@ -164,12 +172,15 @@ def test_single_hidden_layer_and_deep(small_X):
 
 
 def test_optax_transformation_as_optimizer(small_X):
-    import optax
-
     ae = Autoencoder(optimizer=optax.sgd(0.01, momentum=0.9), max_iter=5, random_state=0)
     ae.fit(small_X)
     assert ae.loss_curve_[-1] < ae.loss_curve_[0]
     assert np.array_equal(clone(ae).fit(small_X).transform(small_X), ae.transform(small_X))
+    # Its own learning rate is the one used: zero leaves the initial weights.
+    frozen = Autoencoder(optimizer=optax.sgd(0.0), max_iter=2, random_state=0).fit(small_X)
+    _, initial, _ = build_model(frozen._model_builder_, frozen._seed)
+    for a, b in zip(jax.tree.leaves(frozen.params_), jax.tree.leaves(to_host(initial))):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("optimizer", ["adamw", "sgd", "adadelta", "rmsprop"])
@@ -177,6 +188,12 @@ def test_named_optimizers_train(small_X, optimizer):
     ae = Autoencoder(optimizer=optimizer, learning_rate_init=0.01, max_iter=10, random_state=0)
     ae.fit(small_X)
     assert ae.loss_curve_[-1] < ae.loss_curve_[0]
+    # The named optimizer is the one whose state the model carries.
+    state = ae._device["state"].opt_state
+    expected = optax.inject_hyperparams(OPTIMIZERS[optimizer])(learning_rate=0.01)
+    assert jax.tree.structure(state) == jax.tree.structure(
+        expected.init(ae._device["state"].params)
+    )
 
 
 def test_feature_names_and_pandas_output(digits):

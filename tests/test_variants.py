@@ -1,5 +1,7 @@
 """Each variant shows the property it exists for, on digits or small data."""
 
+import copy
+import dataclasses
 import functools
 import math
 
@@ -175,15 +177,38 @@ def test_denoising_cleans_noisy_digits_better_than_plain(digits, plain):
     psnr_plain, psnr_denoiser = psnr(plain, noisy, X_test), psnr(denoiser, noisy, X_test)
     print(f"PSNR noisy {psnr_noisy:.2f} dB, plain {psnr_plain:.2f}, denoiser {psnr_denoiser:.2f}")
     assert psnr_denoiser > psnr_plain + 0.5 > psnr_noisy
-    # transform adds no noise: the same input gives the same code.
-    np.testing.assert_array_equal(denoiser.transform(X_test), denoiser.transform(X_test))
+    # transform adds no noise: it is the encoder applied to the inputs as given.
+    graph, variables = denoiser._eval_model()
+    direct = nnx.merge(graph, *variables).encode(jnp.asarray(X_test, jnp.float32))
+    np.testing.assert_allclose(denoiser.transform(X_test), direct, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("noise", ["masking", "salt_and_pepper"])
-def test_other_noises_train(digits, noise):
-    model = skae.DenoisingAutoencoder(noise=noise, noise_level=0.2, max_iter=5, random_state=0)
-    model.fit(digits[0])
-    assert model.loss_curve_[-1] < model.loss_curve_[0]
+def test_other_noises_clean_their_corruption_better_than_plain(digits, plain, noise):
+    from skae._noise import corrupt
+
+    X_train, X_test, _, _ = digits
+    model = skae.DenoisingAutoencoder(8, noise=noise, noise_level=0.3, max_iter=EPOCHS)
+    model.set_params(random_state=0).fit(X_train)
+    corrupted = np.asarray(
+        corrupt(jnp.asarray(X_test), noise, 0.3, jax.random.key(7), 0.0, 1.0, False)
+    )
+    assert psnr(model, corrupted, X_test) > psnr(plain, corrupted, X_test) + 1.0
+
+
+def test_noise_keys_differ_every_epoch_and_across_calls(digits, monkeypatch):
+    from skae import _engine
+
+    keys, real_run_epoch = [], _engine.run_epoch
+
+    def recording(config, state, data, n_samples, key, hyper):
+        keys.append(tuple(np.asarray(jax.random.key_data(key)).ravel()))
+        return real_run_epoch(config, state, data, n_samples, key, hyper)
+
+    monkeypatch.setattr(_engine, "run_epoch", recording)
+    model = skae.DenoisingAutoencoder(max_iter=3, warm_start=True, random_state=0)
+    model.fit(digits[0]).fit(digits[0]).partial_fit(digits[0])
+    assert len(keys) == 7 and len(set(keys)) == 7
 
 
 def test_noise_is_drawn_fresh_each_epoch_and_clipped():
@@ -203,15 +228,22 @@ def test_noise_is_drawn_fresh_each_epoch_and_clipped():
 
 
 def test_probability_noise_level_above_one_is_an_error(digits):
-    with pytest.raises(ValueError, match="noise='masking' takes noise_level as a probability"):
+    with pytest.raises(ValueError, match="'noise_level' parameter.*noise='masking'"):
         skae.DenoisingAutoencoder(noise="masking", noise_level=1.5).fit(digits[0])
 
 
-def test_convolutional_denoising_trains(digits):
-    model = skae.ConvolutionalDenoisingAutoencoder(
-        4, image_shape=(8, 8), filters=(8,), noise_level=0.3, max_iter=5, random_state=0
-    ).fit(digits[0])
-    assert model.loss_curve_[-1] < model.loss_curve_[0]
+def test_convolutional_denoising_cleans_better_than_plain_convolutional(digits):
+    X_train, X_test, _, _ = digits
+    noisy = np.clip(X_test + np.random.RandomState(1).normal(0, 0.3, X_test.shape), 0, 1)
+    settings = {"image_shape": (8, 8), "filters": (16,), "downsampling": "stride"}
+    settings.update(max_iter=60, random_state=0)
+    denoiser = skae.ConvolutionalDenoisingAutoencoder(8, noise_level=0.3, **settings)
+    plain_conv = skae.ConvolutionalAutoencoder(8, **settings)
+    denoiser.fit(X_train)
+    plain_conv.fit(X_train)
+    # Same seed, same shuffles: without its noise the denoiser would be the plain
+    # model exactly. (On 8x8 digits convolutions gain little: measured +0.49 dB.)
+    assert psnr(denoiser, noisy, X_test) > psnr(plain_conv, noisy, X_test) + 0.25
 
 
 # ------------------------------------------------------------------------ sparse
@@ -277,12 +309,18 @@ def test_hutchinson_estimate_is_unbiased():
     np.testing.assert_allclose(estimates.mean(axis=0), exact, rtol=0.08)
 
 
-def test_contractive_with_hutchinson_trains(digits):
-    model = skae.ContractiveAutoencoder(64, jacobian="auto", max_iter=5, random_state=0).fit(
-        digits[0]
-    )
-    assert model._objective().jacobian == "hutchinson"
-    assert model.loss_curve_[-1] < model.loss_curve_[0]
+def test_contractive_with_hutchinson_flattens_the_codes(digits):
+    X_train, X_test, _, _ = digits
+
+    def fit(weight):
+        model = skae.ContractiveAutoencoder(
+            64, contractive_weight=weight, jacobian="auto", max_iter=20, random_state=0
+        )
+        return model.fit(X_train)
+
+    penalised, unpenalised = fit(0.03), fit(0.0)
+    assert penalised._objective_.jacobian == "hutchinson"
+    assert penalised.jacobian_norm(X_test).mean() < unpenalised.jacobian_norm(X_test).mean() / 2
 
 
 # ------------------------------------------------------------------- variational
@@ -311,25 +349,38 @@ def test_vae_scores_are_reproducible_and_importance_weighting_is_tighter(vae, di
     np.testing.assert_array_equal(elbo, vae.score_samples(X_test))
     order = np.random.RandomState(0).permutation(len(X_test))
     np.testing.assert_array_equal(elbo[order], vae.score_samples(X_test[order]))
-    iwae = skae.VariationalAutoencoder(n_importance_samples=20)
-    iwae.__dict__.update({**vae.__dict__, "n_importance_samples": 20})
+    # The same weights scored with 20 importance samples (recorded at fit).
+    iwae = copy.copy(vae)
+    iwae._objective_ = dataclasses.replace(vae._objective_, n_importance_samples=20)
     assert iwae.score(X_test) > vae.score(X_test)
 
 
-def test_vae_gaussian_likelihood_for_unbounded_data(small_X):
-    model = skae.VariationalAutoencoder(2, max_iter=30, random_state=0).fit(small_X)
+def test_vae_gaussian_likelihood_learns_each_feature_scale(small_X):
+    X = small_X * np.array([10.0, 1.0, 1.0, 1.0, 0.1])
+    model = skae.VariationalAutoencoder(
+        2, learning_rate_init=1e-2, batch_size=8, max_iter=150, n_iter_no_change=150, random_state=0
+    ).fit(X)
     assert model.reconstruction_loss_ == "mse"
-    assert "log_scale" in model.params_
-    assert model.loss_curve_[-1] < model.loss_curve_[0]
+    scale = np.exp(model.params_["log_scale"])
+    # The learned scales follow the features' spreads (10, 1, 1, 1, 0.1).
+    assert scale[0] > 2 * scale[1:4].max() and scale[4] < 0.5 * scale[1:4].min()
     assert model.sample(3, random_state=0).shape == (3, 5)
 
 
-def test_convolutional_vae(digits):
-    model = skae.ConvolutionalVariationalAutoencoder(
-        4, image_shape=(8, 8), filters=(8,), max_iter=5, random_state=0
-    ).fit(digits[0])
-    assert model.sample(2, random_state=0).shape == (2, 64)
-    assert model.loss_curve_[-1] < model.loss_curve_[0]
+def test_convolutional_vae_beta_pulls_codes_to_the_prior(digits):
+    X_train, X_test, _, _ = digits
+
+    def fit(beta):
+        return skae.ConvolutionalVariationalAutoencoder(
+            4, image_shape=(8, 8), filters=(8,), beta=beta, max_iter=15, random_state=0
+        ).fit(X_train)
+
+    loose, tight = fit(0.1), fit(4.0)
+    assert loose.sample(2, random_state=0).shape == (2, 64)
+    # A larger beta weighs the KL term more: posterior means closer to 0...
+    assert np.mean(tight.transform(X_test) ** 2) < 0.5 * np.mean(loose.transform(X_test) ** 2)
+    # ...at the cost of reconstructions.
+    assert reconstruction_mse(tight, X_test) > reconstruction_mse(loose, X_test)
     with pytest.raises(ValueError, match="'n_components' parameter"):
         skae.ConvolutionalVariationalAutoencoder(None).fit(digits[0])
 

@@ -158,11 +158,14 @@ class ConvAutoencoder(nnx.Module):
         n_components: int | None,
         activation: str,
         *,
-        implementation: str,
+        implementation: str | None = None,
         variational: bool = False,
         gaussian_scale: bool = False,
         rngs: nnx.Rngs,
     ):
+        # Chosen when the model is built, so a model trained on a GPU and
+        # unpickled on a CPU uses the CPU's fast implementation.
+        implementation = implementation or default_conv_implementation()
         self.image_shape = tuple(image_shape)
         self.activation = activation
         self.downsampling = downsampling

@@ -100,14 +100,26 @@ def make_user_module(spec, rngs: nnx.Rngs) -> nnx.Module:
 
 
 class ComposedAutoencoder(nnx.Module):
-    """An autoencoder made of a user's encoder and decoder modules."""
+    """An autoencoder made of a user's encoder and decoder modules.
 
-    def __init__(self, encoder: nnx.Module | Callable, decoder, *, rngs: nnx.Rngs):
+    ``code_activation`` is applied to the encoder's output, as for the built-in
+    models (a sparse autoencoder's sigmoid or ReLU code).
+    """
+
+    def __init__(
+        self,
+        encoder: nnx.Module | Callable,
+        decoder,
+        *,
+        code_activation: str = "identity",
+        rngs: nnx.Rngs,
+    ):
         self.encoder = make_user_module(encoder, rngs)
         self.decoder = make_user_module(decoder, rngs)
+        self.code_activation = code_activation
 
     def encode(self, x: jax.Array) -> jax.Array:
-        return self.encoder(x)
+        return apply_activation(self.code_activation, self.encoder(x))
 
     def decode(self, code: jax.Array) -> jax.Array:
         return self.decoder(code)

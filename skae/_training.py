@@ -1,0 +1,160 @@
+"""The epoch loop: a driver that knows the engine, not the estimator.
+
+:func:`train` runs epochs of :func:`skae._engine.run_epoch` until a stopping
+rule says so, and returns the state to keep with the history of the run. It
+takes values (the engine's configuration, a state, the data, a scorer and a
+progress callback), never an estimator, so a single fit, an ensemble of models
+trained in one program, a streamed or a sharded fit are this same loop with
+another state or data source.
+
+What it keeps:
+
+- with ``keep_best=True`` (``fit``), the state of the best epoch: the lowest
+  training loss, or the best validation score when a validation scorer is
+  given. Weights, optimizer state and model state are kept together, so a later
+  ``partial_fit`` resumes the optimizer from the weights it belongs to;
+- with ``keep_best=False`` (``partial_fit``), the state after the last epoch;
+- when training diverges, the state it would have kept had it stopped just
+  before the bad epoch (the best one, or for ``partial_fit`` the state it
+  started from), never weights from a diverging epoch;
+- on Ctrl-C, what it would have kept at the end of the last full epoch.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import jax
+
+from . import _engine
+
+
+@dataclass
+class EarlyStopping:
+    """scikit-learn's MLP rule for stopping, on a score where higher is better.
+
+    An epoch improves when its score beats the best by more than ``tol``;
+    training stops after ``n_iter_no_change`` epochs in a row without
+    improvement (``MLPRegressor``'s ``_update_no_improvement_count``).
+    """
+
+    tol: float
+    n_iter_no_change: int
+    best_score: float = -float("inf")
+    no_improvement_count: int = 0
+
+    def update(self, score: float) -> tuple[bool, bool]:
+        """Record an epoch's score; return ``(is the best so far, stop now)``."""
+        if score < self.best_score + self.tol:
+            self.no_improvement_count += 1
+        else:
+            self.no_improvement_count = 0
+        is_best = score > self.best_score
+        if is_best:
+            self.best_score = score
+        return is_best, self.no_improvement_count > self.n_iter_no_change
+
+
+@dataclass
+class TrainingResult:
+    """What :func:`train` returns.
+
+    Attributes
+    ----------
+    state : TrainState
+        The state to keep (see the module's docstring).
+    losses : list of float
+        Training loss of each completed epoch.
+    validation_scores : list of float
+        Validation score of each completed epoch (empty without a scorer).
+    best_score : float or None
+        Best score seen (minus the loss, or the validation score).
+    outcome : {"converged", "max_iter", "diverged", "interrupted"}
+        Why training stopped.
+    """
+
+    state: _engine.TrainState
+    losses: list = field(default_factory=list)
+    validation_scores: list = field(default_factory=list)
+    best_score: float | None = None
+    outcome: str = "max_iter"
+
+
+def train(
+    config: _engine.EpochConfig,
+    state: _engine.TrainState,
+    data,
+    n_samples: int,
+    hyper: dict,
+    key: jax.Array,
+    *,
+    first_epoch: int,
+    n_epochs: int,
+    stopping: EarlyStopping,
+    keep_best: bool = True,
+    validation_score: Callable | None = None,
+    on_epoch: Callable | None = None,
+) -> TrainingResult:
+    """Train for up to ``n_epochs`` epochs from ``state``.
+
+    Parameters
+    ----------
+    config : EpochConfig
+        The engine's static configuration.
+    state : TrainState
+        Where training starts.
+    data : pytree of device arrays
+        ``(inputs, targets)`` padded to ``config.batch_size * config.n_batches`` rows.
+    n_samples : int
+        Number of real rows in ``data``.
+    hyper : dict of scalar arrays
+        Traced hyper-parameters (learning rate, penalties...).
+    key : PRNG key
+        Epoch ``i`` (counted over the model's whole life, from ``first_epoch``)
+        uses ``fold_in(key, i)``, so continuing a fit never repeats a shuffle.
+    first_epoch : int
+        Number of epochs the model was trained for before this call.
+    n_epochs : int
+        Most epochs to run.
+    stopping : EarlyStopping
+        The stopping rule; with ``keep_best`` it also decides the best epoch.
+    keep_best : bool
+        Keep the best epoch's state and stop by the rule (``fit``), or the
+        last state and never stop early (``partial_fit``).
+    validation_score : callable, optional
+        ``validation_score(state) -> float``, higher is better; when given it
+        replaces minus the training loss as the score.
+    on_epoch : callable, optional
+        ``on_epoch(loss, validation_score_or_None)`` after each epoch (progress).
+    """
+    n_rows = jax.numpy.asarray(n_samples, jax.numpy.int32)
+    result = TrainingResult(state)
+    kept = state
+    try:
+        for epoch in range(first_epoch, first_epoch + n_epochs):
+            state, metrics = _engine.run_epoch(
+                config, state, data, n_rows, jax.random.fold_in(key, epoch), hyper
+            )
+            finite, loss = jax.device_get((metrics.finite, metrics.loss))
+            if not finite:
+                result.outcome = "diverged"
+                break
+            loss = float(loss)
+            result.losses.append(loss)
+            score = -loss
+            if validation_score is not None:
+                score = validation_score(state)
+                result.validation_scores.append(score)
+            if on_epoch is not None:
+                on_epoch(loss, score if validation_score is not None else None)
+            is_best, stop = stopping.update(score)
+            if is_best or not keep_best:
+                kept = state
+            if stop and keep_best:
+                result.outcome = "converged"
+                break
+    except KeyboardInterrupt:
+        result.outcome = "interrupted"
+    result.state = kept
+    if result.losses:
+        result.best_score = stopping.best_score
+    return result

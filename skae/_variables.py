@@ -1,0 +1,136 @@
+"""Flax modules as the engine and the estimators hold them.
+
+A model is built once from its *builder* (a ``functools.partial`` of a module
+class, recorded at ``fit``), then split into
+
+- two ``graphdef`` s: the model in training mode (dropout on, batch statistics
+  updated) and in evaluation mode (dropout off, running statistics read). Both
+  hold no arrays and are hashable, so they are part of the compile cache key;
+- its parameters (``nnx.Param``), what the optimizer updates;
+- its other variables (batch statistics, the random streams of dropout), the
+  *model state*, carried through training steps beside the parameters.
+
+Fitted estimators keep parameters and model state as nested dicts of NumPy
+arrays (PRNG keys as their raw ``uint32`` data), so pickles load anywhere.
+"""
+
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+
+class ModelGraphs(NamedTuple):
+    """The two static halves of a model: training and evaluation mode."""
+
+    train: nnx.GraphDef
+    eval: nnx.GraphDef
+
+
+def split_model(model: nnx.Module) -> tuple[ModelGraphs, nnx.State, nnx.State]:
+    """``(graphs, params, model_state)`` of a module (switched to eval mode after)."""
+    model.train()
+    train_graph, params, model_state = nnx.split(model, nnx.Param, ...)
+    model.eval()
+    eval_graph, _, _ = nnx.split(model, nnx.Param, ...)
+    return ModelGraphs(train_graph, eval_graph), params, model_state
+
+
+def build_model(builder: partial, seed: int) -> tuple[ModelGraphs, nnx.State, nnx.State]:
+    """Build a model with weights and random streams drawn from ``seed``."""
+    model = builder(rngs=nnx.Rngs(seed))
+    _reseed_streams(model, seed)
+    return split_model(model)
+
+
+def abstract_model(builder: partial) -> tuple[ModelGraphs, nnx.State, nnx.State]:
+    """:func:`build_model` on shapes only: no weight is computed."""
+    return split_model(nnx.eval_shape(lambda: builder(rngs=nnx.Rngs(0))))
+
+
+def _reseed_streams(model: nnx.Module, seed: int) -> None:
+    """Seed every random stream in ``model`` (e.g. a user's ``nnx.Dropout``) from ``seed``.
+
+    A user's module instance arrives with the streams it was built with; this
+    makes dropout follow the estimator's ``random_state`` instead.
+    """
+    base = jax.random.key(seed)
+    streams = [
+        (path, variable)
+        for path, variable in nnx.iter_graph(model)
+        if isinstance(variable, nnx.RngKey)
+    ]
+    for index, (_, variable) in enumerate(streams):
+        variable.set_value(jax.random.fold_in(base, index + 1))
+
+
+def to_host(state: nnx.State) -> dict:
+    """A state as a nested dict of NumPy arrays (PRNG keys as their raw data)."""
+
+    def host(leaf):
+        if jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key):
+            leaf = jax.random.key_data(leaf)
+        return np.asarray(leaf)
+
+    return jax.tree.map(host, nnx.to_pure_dict(state))
+
+
+def to_device(abstract: nnx.State, host: dict) -> nnx.State:
+    """The inverse of :func:`to_host`, shaped like ``abstract``."""
+    state = jax.tree.map(lambda leaf: leaf, abstract)  # a copy to fill in
+    kinds = nnx.to_pure_dict(abstract)
+
+    def device(kind, leaf):
+        if jax.dtypes.issubdtype(kind.dtype, jax.dtypes.prng_key):
+            return jax.random.wrap_key_data(jnp.asarray(leaf))
+        return jnp.asarray(leaf)
+
+    nnx.replace_by_pure_dict(state, jax.tree.map(device, kinds, host))
+    return state
+
+
+def leaf_shapes(host: dict) -> dict:
+    """The shapes of a host state's arrays, for comparing architectures."""
+    return jax.tree.map(np.shape, host)
+
+
+def check_model_shapes(graphs: ModelGraphs, params, model_state, n_features: int) -> int:
+    """Check that the model encodes and decodes rows of ``n_features`` values.
+
+    Returns the code size. Runs on shapes only (``jax.eval_shape``), so a user's
+    module that does not fit gets a clear error before any training.
+    """
+
+    def encode(x):
+        return nnx.merge(graphs.eval, params, model_state).encode(x)
+
+    def decode(codes):
+        return nnx.merge(graphs.eval, params, model_state).decode(codes)
+
+    inputs = jax.ShapeDtypeStruct((2, n_features), jnp.float32)
+    try:
+        codes = jax.eval_shape(encode, inputs)
+    except Exception as error:
+        raise ValueError(
+            f"The encoder cannot take inputs of shape (n_samples, {n_features}): {error}"
+        ) from error
+    if len(codes.shape) != 2 or codes.shape[0] != 2:
+        raise ValueError(
+            "The encoder must return codes of shape (n_samples, n_components); for "
+            f"inputs of shape (2, {n_features}) it returned {codes.shape}."
+        )
+    try:
+        outputs = jax.eval_shape(decode, codes)
+    except Exception as error:
+        raise ValueError(
+            f"The decoder cannot take the encoder's codes of shape {codes.shape}: {error}"
+        ) from error
+    if outputs.shape != (2, n_features):
+        raise ValueError(
+            f"The decoder must return the input's shape: for codes of shape {codes.shape} "
+            f"it returned {outputs.shape}, expected (2, {n_features})."
+        )
+    return int(codes.shape[1])
