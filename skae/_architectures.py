@@ -90,7 +90,7 @@ class ConvolutionalArchitecture:
         return {}
 
     def _validate_input(self, X, reset: bool) -> np.ndarray:
-        images = not hasattr(X, "iloc") and not sp.issparse(X) and np.ndim(X) in (3, 4)
+        images = not hasattr(X, "iloc") and not sp.issparse(X) and np.asarray(X).ndim in (3, 4)
         shape = None
         if images:
             X = np.asarray(X)

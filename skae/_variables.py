@@ -64,7 +64,11 @@ def _reseed_streams(model: nnx.Module, seed: int) -> None:
         if isinstance(variable, nnx.RngKey)
     ]
     for index, (_, variable) in enumerate(streams):
-        variable.set_value(jax.random.fold_in(base, index + 1))
+        key = jax.random.fold_in(base, index + 1)
+        if hasattr(type(variable), "set_value"):  # flax >= 0.12.1
+            variable.set_value(key)
+        else:
+            variable.value = key
 
 
 def to_host(state: nnx.State) -> dict:
