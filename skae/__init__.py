@@ -4,11 +4,13 @@ from ._autoencoder import Autoencoder
 from ._contractive import ContractiveAutoencoder
 from ._convolutional import ConvolutionalAutoencoder
 from ._denoising import ConvolutionalDenoisingAutoencoder, DenoisingAutoencoder
+from ._outliers import AutoencoderOutlierDetector
 from ._sparse import SparseAutoencoder
 from ._variational import ConvolutionalVariationalAutoencoder, VariationalAutoencoder
 
 __all__ = [
     "Autoencoder",
+    "AutoencoderOutlierDetector",
     "ContractiveAutoencoder",
     "ConvolutionalAutoencoder",
     "ConvolutionalDenoisingAutoencoder",

@@ -86,6 +86,8 @@ class _FitPlan:
     hyper: dict
     batch_size: int
     seed: int
+    data_min: np.ndarray
+    data_max: np.ndarray
 
 
 class BaseAutoencoder(
@@ -240,13 +242,18 @@ class BaseAutoencoder(
             self.__dict__.clear()
             self.__dict__.update(before)
             raise
-        self._train(plan, incremental, continuing)
+        result = self._run_training(plan, incremental, continuing)
+        self._record_fit(plan, result, incremental, continuing)
         return self
 
     def _plan_fit(self, X, incremental: bool, continuing: bool) -> _FitPlan:
         """Check and resolve everything a fit needs, without touching fitted state."""
         X = self._validate_input(X, reset=not continuing)
         X, low, high = check_finite_float32(X, type(self).__name__)
+        data_min, data_max = np.asarray(X.min(axis=0)), np.asarray(X.max(axis=0))
+        if continuing:  # the range seen over the whole training
+            data_min = np.minimum(data_min, self.data_min_)
+            data_max = np.maximum(data_max, self.data_max_)
         if continuing:
             loss, output_activation = self._continued_loss(low, high, incremental)
             builder = self._model_builder(self.n_features_in_, loss)
@@ -308,6 +315,8 @@ class BaseAutoencoder(
             hyper,
             batch_size,
             seed,
+            data_min.astype(np.float64),
+            data_max.astype(np.float64),
         )
 
     def _continued_loss(self, low: float, high: float, incremental: bool) -> tuple[str, str]:
@@ -323,7 +332,9 @@ class BaseAutoencoder(
                 f"loss={self.loss!r}, output_activation={self.output_activation!r}. "
                 "Set them back, or call fit with warm_start=False to train a new model."
             )
-        if loss == "bce":
+        if loss == "bce" and self.loss == "bce":
+            # loss="auto" never refuses data later; cross-entropy then reads
+            # targets clipped to [0, 1] (see skae._losses.reconstruction_error).
             check_unit_interval(low, high, self.loss)
         return loss, output_activation
 
@@ -332,10 +343,10 @@ class BaseAutoencoder(
             return OptimizerSpec(name=self.optimizer)
         return OptimizerSpec(transformation=self.optimizer)
 
-    def _train(self, plan: _FitPlan, incremental: bool, continuing: bool) -> None:
-        """Run the epoch loop on a checked plan, then record the fitted state."""
+    def _epoch_config(self, plan: _FitPlan) -> _engine.EpochConfig:
+        """The engine's static configuration for a plan."""
         rows, n_batches = _engine.epoch_layout(len(plan.X_train), plan.batch_size)
-        config = _engine.EpochConfig(
+        return _engine.EpochConfig(
             plan.graphs.train,
             plan.objective,
             self._optimizer_spec(),
@@ -343,18 +354,31 @@ class BaseAutoencoder(
             n_batches,
             self.alpha > 0,
         )
-        data = (_pad_rows(plan.X_train, rows * n_batches), None)  # targets: the inputs
-        validation_score = None
-        if plan.X_val is not None:
-            X_val = plan.X_val
 
-            def validation_score(state):
-                variables = (state.params, state.model_state)
-                scores = self._scores(
-                    X_val, plan.graphs.eval, variables, plan.objective, check_finite=False
-                )
-                return float(np.mean(scores))
+    def _validation_scorer(self, plan: _FitPlan):
+        """``state -> mean score`` on the plan's validation rows, or None."""
+        if plan.X_val is None:
+            return None
+        X_val = plan.X_val
 
+        def validation_score(state):
+            model = _FittedModel(
+                plan.graphs.eval,
+                (state.params, state.model_state),
+                plan.output_activation,
+                plan.objective,
+                plan.data_min,
+                plan.data_max,
+            )
+            return float(np.mean(self._row_scores(X_val, model, check_finite=False)))
+
+        return validation_score
+
+    def _run_training(self, plan: _FitPlan, incremental: bool, continuing: bool):
+        """Run the epoch loop on a checked plan; returns a ``TrainingResult``."""
+        config = self._epoch_config(plan)
+        data = (_pad_rows(plan.X_train, config.batch_size * config.n_batches), None)
+        validation_score = self._validation_scorer(plan)
         n_epochs = 1 if incremental else self.max_iter
         previous_epochs = self.n_iter_ if continuing else 0
         with EpochProgress(n_epochs, type(self).__name__, enabled=bool(self.verbose)) as bar:
@@ -376,14 +400,17 @@ class BaseAutoencoder(
                 validation_score=validation_score,
                 on_epoch=on_epoch,
             )
+        return result
 
-        # Record the fitted state (the plan was checked; training did not raise).
+    def _record_fit(self, plan: _FitPlan, result, incremental: bool, continuing: bool) -> None:
+        """Record the fitted state of a checked plan's training, then report how it ended."""
         self.reconstruction_loss_ = plan.loss
         self.out_activation_ = plan.output_activation
         self.n_components_ = plan.n_components
         self._model_builder_ = plan.builder
         self._objective_ = plan.objective
         self._seed = plan.seed
+        self.data_min_, self.data_max_ = plan.data_min, plan.data_max
         self._set_state(plan.graphs, result.state)
         previous_losses = self.loss_curve_ if continuing else []
         self.loss_curve_ = [*previous_losses, *result.losses]
@@ -412,11 +439,11 @@ class BaseAutoencoder(
                 f"Training interrupted after {self.n_iter_} epochs; the model keeps the "
                 "best weights found so far and can be used.",
                 UserWarning,
-                stacklevel=5,  # the caller of fit, past _train, _fit, fit and _fit_context
+                stacklevel=5,  # the caller of fit, past _record_fit, _fit, fit and _fit_context
             )
-        elif result.outcome == "max_iter" and not incremental and n_epochs > 1:
+        elif result.outcome == "max_iter" and not incremental and self.max_iter > 1:
             warnings.warn(
-                f"Maximum iterations ({n_epochs}) reached and the optimization hasn't "
+                f"Maximum iterations ({self.max_iter}) reached and the optimization hasn't "
                 "converged yet.",
                 ConvergenceWarning,
                 stacklevel=5,
@@ -467,14 +494,40 @@ class BaseAutoencoder(
             )
         return result
 
-    def _scores(self, X, graph, variables, objective, check_finite=True) -> np.ndarray:
-        """Negative per-sample losses of the model ``(graph, variables)`` on ``X``."""
-        key = jax.random.key(0)
+    def _fitted_model(self) -> "_FittedModel":
+        """What scoring needs of the fitted model."""
+        graph, variables = self._eval_model()
+        return _FittedModel(
+            graph,
+            variables,
+            self.out_activation_,
+            self._objective_,
+            self.data_min_,
+            self.data_max_,
+        )
 
-        def losses(chunk):
-            return _engine.sample_losses(graph, objective, variables, (chunk, None), key, {})
+    def _squared_errors(self, X, model: "_FittedModel", check_finite=True) -> np.ndarray:
+        """Per-feature squared reconstruction error of ``X``, float64, input units.
 
-        return -self._chunked(losses, X, check_finite)
+        The error of the decoded mean (``inverse_transform(transform(X))``) plus,
+        per feature, the squared distance of the value outside the training
+        range ``[data_min_, data_max_]`` (zero inside it). The second term keeps
+        scores falling as a row moves away from the data, even where the
+        decoder's output is bounded (a sigmoid) or follows the input.
+        """
+        graph, variables, activation = model.graph, model.variables, model.output_activation
+
+        def reconstruct(chunk):
+            return _engine.reconstruct(graph, activation, variables, chunk)
+
+        reconstruction = self._chunked(reconstruct, X, check_finite).astype(np.float64)
+        X = np.asarray(X, dtype=np.float64)
+        outside = X - np.clip(X, model.data_min, model.data_max)
+        return np.square(X - reconstruction) + np.square(outside)
+
+    def _row_scores(self, X, model: "_FittedModel", check_finite=True) -> np.ndarray:
+        """:meth:`score_samples` of ``model``, float64 (the VAEs override it)."""
+        return -self._squared_errors(X, model, check_finite).mean(axis=1)
 
     def _validate_for_inference(self, X):
         check_is_fitted(self)
@@ -534,27 +587,55 @@ class BaseAutoencoder(
         )
         return decoded.astype(codes.dtype, copy=False)
 
-    def score_samples(self, X):
-        """Negative reconstruction error of each sample: higher is more normal.
+    def reconstruction_error(self, X):
+        """Squared reconstruction error of each feature of each sample.
 
-        The error is the training loss (``reconstruction_loss_``) averaged over
-        features, so ``-score_samples(X)`` is an outlier score, as with
-        ``IsolationForest.score_samples``.
+        Shows which columns (or pixels) make a sample unusual. It is, in the
+        units of ``X`` squared, ``(X - inverse_transform(transform(X))) ** 2``
+        plus, for a value outside the range the feature had in training
+        (``data_min_``, ``data_max_``), the squared distance to that range.
+        For every estimator but the variational ones, its row mean is
+        ``-score_samples(X)``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Data to score.
+            Data to reconstruct; any finite values.
+
+        Returns
+        -------
+        errors : ndarray of shape (n_samples, n_features)
+            In the dtype of ``X`` (float32 or float64).
+        """
+        X = self._validate_for_inference(X)
+        errors = self._squared_errors(X, self._fitted_model())
+        return _as_finite(errors, X.dtype, type(self).__name__)
+
+    def score_samples(self, X):
+        """Negative mean squared reconstruction error of each sample: higher is more normal.
+
+        ``-score_samples(X)`` is the row mean of :meth:`reconstruction_error`:
+        the squared error of the decoded mean per feature, in the units of
+        ``X``, whatever loss the model was trained with, plus the squared
+        distance of values outside the training range. It is defined for every
+        finite input, falls as a sample moves away from the training data, and
+        is comparable across ``loss``, ``n_components`` and architecture
+        settings (so :meth:`score` can select them in ``GridSearchCV``). An
+        outlier score, as ``IsolationForest.score_samples``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score; any finite values.
 
         Returns
         -------
         scores : ndarray of shape (n_samples,)
+            In the dtype of ``X`` (float32 or float64).
         """
         X = self._validate_for_inference(X)
-        if self.reconstruction_loss_ == "bce":
-            check_unit_interval(X.min(), X.max(), self.loss)
-        graph, variables = self._eval_model()
-        return self._scores(X, graph, variables, self._objective_).astype(X.dtype, copy=False)
+        scores = self._row_scores(X, self._fitted_model())
+        return _as_finite(scores, X.dtype, type(self).__name__)
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples`: higher means better reconstructions.
@@ -571,6 +652,30 @@ class BaseAutoencoder(
         score : float
         """
         return float(np.mean(self.score_samples(X)))
+
+
+@dataclass(frozen=True)
+class _FittedModel:
+    """A model as scoring sees it: the evaluation graph and what it was fitted with."""
+
+    graph: Any
+    variables: Any
+    output_activation: str
+    objective: Any
+    data_min: np.ndarray
+    data_max: np.ndarray
+
+
+def _as_finite(values: np.ndarray, dtype, estimator_name: str) -> np.ndarray:
+    """``values`` cast to ``dtype``; a ValueError if that overflows."""
+    cast = values.astype(dtype, copy=False)
+    if not np.isfinite(cast).all():
+        raise ValueError(
+            f"{estimator_name}'s reconstruction errors overflow {np.dtype(dtype).name}: X "
+            "holds values too large (overflow) for scoring in its dtype. Scale X, for "
+            "example with StandardScaler, or pass float64."
+        )
+    return cast
 
 
 def _check_has_columns(X, estimator_name: str) -> None:

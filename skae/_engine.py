@@ -218,6 +218,27 @@ def run_epoch(
     return state, EpochMetrics(loss_sum / n_samples, finite)
 
 
+@partial(jax.jit, static_argnames=("config", "shared_data"))
+def run_epochs(
+    config: EpochConfig, states: TrainState, data, n_samples, keys, hyper: dict, shared_data: bool
+) -> tuple[TrainState, EpochMetrics]:
+    """:func:`run_epoch` for many models of one architecture, in one program.
+
+    ``states`` and ``keys`` are stacked along a first axis, one entry per
+    model; ``data`` is shared by all of them (``shared_data=True``) or stacked
+    too (each model its own rows, e.g. its own validation split); ``hyper`` is
+    shared. ``jax.vmap`` turns the models' matmuls into batched ones, so an
+    ensemble of small models costs little more than one. Each model's epoch is
+    exactly :func:`run_epoch`'s: shuffles, divergence checks and kept states
+    are per model.
+    """
+
+    def one(state, model_data, key):
+        return run_epoch(config, state, model_data, n_samples, key, hyper)
+
+    return jax.vmap(one, in_axes=(0, None if shared_data else 0, 0))(states, data, keys)
+
+
 @jax.jit
 def data_summary(X: jax.Array) -> jax.Array:
     """``[any NaN, any infinity, min, max]`` of ``X``, computed on its device.
@@ -248,6 +269,13 @@ def encode(graphdef, variables, inputs: jax.Array) -> jax.Array:
 def decode(graphdef, output_activation: str, variables, codes: jax.Array) -> jax.Array:
     """The model's reconstruction from ``codes``, after the output activation."""
     return apply_activation(output_activation, nnx.merge(graphdef, *variables).decode(codes))
+
+
+@partial(jax.jit, static_argnames=("graphdef", "output_activation"))
+def reconstruct(graphdef, output_activation: str, variables, inputs: jax.Array) -> jax.Array:
+    """``decode(encode(inputs))`` after the output activation (the decoded mean)."""
+    model = nnx.merge(graphdef, *variables)
+    return apply_activation(output_activation, model.decode(model.encode(inputs)))
 
 
 @partial(jax.jit, static_argnames="graphdef")

@@ -36,7 +36,9 @@ def reconstruction_error(
         Applied to ``raw_output`` before the squared error.
     """
     if loss == "bce":
-        errors = optax.sigmoid_binary_cross_entropy(raw_output, target)
+        # Targets clipped to [0, 1], where cross-entropy is defined: with
+        # loss="auto" a continued fit may bring values slightly outside.
+        errors = optax.sigmoid_binary_cross_entropy(raw_output, jnp.clip(target, 0.0, 1.0))
     else:
         errors = jnp.square(apply_activation(output_activation, raw_output) - target)
     return per_sample_mean(errors)
@@ -105,20 +107,7 @@ def negative_log_likelihood(
     deviations ``exp(log_scale)``.
     """
     if loss == "bce":
+        target = jnp.clip(target, 0.0, 1.0)
         return jnp.sum(optax.sigmoid_binary_cross_entropy(raw_output, target), axis=-1)
     z = (target - raw_output) * jnp.exp(-log_scale)
     return jnp.sum(0.5 * jnp.square(z) + log_scale + 0.5 * jnp.log(2 * jnp.pi), axis=-1)
-
-
-def row_keys(key: jax.Array, rows: jax.Array) -> jax.Array:
-    """One PRNG key per row, derived from ``key`` and the row's values.
-
-    A row's random draws then depend on what it holds, not on its position or
-    the rows it comes with, so stochastic scores are reproducible and invariant
-    to the order and batching of the samples.
-    """
-    bits = jax.lax.bitcast_convert_type(rows.reshape(rows.shape[0], -1), jnp.uint32)
-    # Integer sums wrap around and are exact in any order.
-    weights = jnp.arange(bits.shape[1], dtype=jnp.uint32) * jnp.uint32(2654435761) + 1
-    digests = jnp.sum(bits * weights, axis=1, dtype=jnp.uint32)
-    return jax.vmap(lambda digest: jax.random.fold_in(key, digest))(digests)

@@ -28,7 +28,6 @@ from ._losses import (
     masked_mean,
     negative_log_likelihood,
     reconstruction_error,
-    row_keys,
 )
 from ._models.activations import apply_activation
 from ._noise import corrupt
@@ -154,8 +153,8 @@ class Variational(Reconstruction):
 
     ``sample_losses`` is the negative ELBO (beta = 1) estimated with one sample,
     or with ``n_importance_samples > 1`` the negative importance-weighted bound
-    (Burda et al., ICLR 2016); its random draws come from each row's values
-    (:func:`skae._losses.row_keys`), so scores are reproducible.
+    (Burda et al., ICLR 2016); every row uses the same random draws, so scores
+    are reproducible and do not depend on the other rows.
     """
 
     n_importance_samples: int = 1
@@ -189,8 +188,10 @@ class Variational(Reconstruction):
         mean, log_var = model.encode_distribution(inputs)
         std = jnp.exp(0.5 * log_var)
         n_draws = self.n_importance_samples
-        keys = jax.vmap(lambda k: jax.random.split(k, n_draws))(row_keys(key, inputs))
-        eps = jax.vmap(jax.vmap(lambda k: jax.random.normal(k, mean.shape[1:])))(keys)
+        # Common random numbers: every row uses the same standard-normal draws,
+        # so scores are reproducible, independent of the other rows and their
+        # order, and two rows are compared without the noise of separate draws.
+        eps = jax.random.normal(key, (1, n_draws, mean.shape[-1]), mean.dtype)
         z = mean[:, None, :] + std[:, None, :] * eps  # (n, draws, latent)
         raw = model.decode(z.reshape(-1, z.shape[-1])).reshape(len(inputs), n_draws, -1)
         nll = jax.vmap(lambda r: self._nll(model, r, targets), in_axes=1, out_axes=1)(raw)

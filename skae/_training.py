@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import jax
+import numpy as np
 
 from . import _engine
 
@@ -158,3 +159,89 @@ def train(
     if result.losses:
         result.best_score = stopping.best_score
     return result
+
+
+def train_members(
+    config: _engine.EpochConfig,
+    states: _engine.TrainState,
+    data,
+    n_samples: int,
+    hyper: dict,
+    keys: list,
+    *,
+    n_epochs: int,
+    stoppings: list,
+    shared_data: bool = True,
+    validation_scores: list | None = None,
+) -> list[TrainingResult]:
+    """:func:`train` for an ensemble: one program trains an epoch of every member.
+
+    ``states`` are the members' states stacked along a first axis; ``keys``
+    their base keys (member ``i`` uses ``fold_in(keys[i], epoch)``, as a single
+    fit with its seed would). Each member has its own stopping rule and
+    optional validation scorer (``validation_scores[i](state_i)``); a member
+    that stops or diverges keeps its best state while the others go on, and
+    the loop ends when every member has stopped or after ``n_epochs``. Returns
+    one :class:`TrainingResult` per member, its state unstacked.
+    """
+    n_members = len(keys)
+    n_rows = jax.numpy.asarray(n_samples, jax.numpy.int32)
+    results = [TrainingResult(None) for _ in range(n_members)]
+    active = [True] * n_members
+    kept = states
+    base_keys = jax.numpy.stack(keys)
+    try:
+        for epoch in range(n_epochs):
+            epoch_keys = jax.vmap(lambda key, e=epoch: jax.random.fold_in(key, e))(base_keys)
+            states, metrics = _engine.run_epochs(
+                config, states, data, n_rows, epoch_keys, hyper, shared_data
+            )
+            finite, losses = jax.device_get((metrics.finite, metrics.loss))
+            keep = [False] * n_members
+            for i in range(n_members):
+                if not active[i]:
+                    continue
+                if not finite[i]:
+                    results[i].outcome, active[i] = "diverged", False
+                    continue
+                loss = float(losses[i])
+                results[i].losses.append(loss)
+                score = -loss
+                if validation_scores is not None:
+                    score = validation_scores[i](_member(states, i))
+                    results[i].validation_scores.append(score)
+                keep[i], stop = stoppings[i].update(score)
+                if stop:
+                    results[i].outcome, active[i] = "converged", False
+            kept = _select_members(np.asarray(keep), states, kept)
+            if not any(active):
+                break
+    except KeyboardInterrupt:
+        for i in range(n_members):
+            if active[i]:
+                results[i].outcome = "interrupted"
+    for i, result in enumerate(results):
+        result.state = _member(kept, i)
+        if result.losses:
+            result.best_score = stoppings[i].best_score
+    return results
+
+
+def _member(stacked, i: int):
+    """Member ``i`` of a stacked pytree."""
+    return jax.tree.map(lambda leaf: leaf[i], stacked)
+
+
+def _select_members(keep: np.ndarray, new, old):
+    """Stacked ``new`` for the members where ``keep`` is true, else ``old``."""
+    if not keep.any():
+        return old
+    mask = jax.numpy.asarray(keep)
+
+    def pick(new_leaf, old_leaf):
+        if jax.dtypes.issubdtype(new_leaf.dtype, jax.dtypes.prng_key):
+            return new_leaf
+        shape = (len(keep),) + (1,) * (new_leaf.ndim - 1)
+        return jax.numpy.where(mask.reshape(shape), new_leaf, old_leaf)
+
+    return jax.tree.map(pick, new, old)

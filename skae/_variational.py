@@ -45,8 +45,8 @@ class VariationalAutoencoder(VariationalMixin, DenseArchitecture, BaseAutoencode
     ``loss_curve_`` holds the negative ELBO per sample. Kingma & Welling,
     "Auto-encoding variational Bayes", ICLR 2014; Higgins et al., "beta-VAE",
     ICLR 2017; Burda et al., "Importance weighted autoencoders", ICLR 2016.
-    Scores draw their random codes from each sample's values, so they are
-    reproducible and do not depend on the order of the samples.
+    Every sample is scored with the same random draws of the latent code, so
+    scores are reproducible and do not depend on the order of the samples.
 
     Examples
     --------

@@ -15,6 +15,9 @@ ESTIMATORS = [
     skae.ContractiveAutoencoder(hidden_layer_sizes=(4,), **SMALL),
     skae.VariationalAutoencoder(hidden_layer_sizes=(4,), **SMALL),
     skae.ConvolutionalVariationalAutoencoder(filters=(4,), **SMALL),
+    skae.AutoencoderOutlierDetector(
+        skae.Autoencoder(hidden_layer_sizes=(4,), **SMALL), n_estimators=2
+    ),
 ]
 
 

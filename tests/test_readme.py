@@ -4,6 +4,7 @@ import re
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
@@ -22,5 +23,9 @@ def test_readme_tour_runs():
     assert namespace["codes"].shape == (1797, 2)
     assert namespace["search"].best_score_ > 0.8
     assert namespace["errors"].shape == (297,)
+    labels, y_test = namespace["labels"], namespace["y_test"]
+    # Malignant tumours (the rare class, y == 0) are flagged more often.
+    assert np.mean(labels[y_test == 0] == -1) > 2 * np.mean(labels[y_test == 1] == -1)
+    assert namespace["why"].shape == (len(y_test), 30)
     assert namespace["cleaned"].shape == (1797, 8, 8)
     assert namespace["new_digits"].shape == (10, 8, 8)

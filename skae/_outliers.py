@@ -1,0 +1,259 @@
+"""An outlier detector shaped like ``IsolationForest``, made of autoencoders."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, OutlierMixin, _fit_context, clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._autoencoder import Autoencoder
+from ._ensemble import fit_together, member_seeds
+from ._validation import check_finite_float32
+
+# The robust z-score below the median training score that contamination="auto"
+# flags, with the MAD scaled to a standard deviation (normal consistency).
+AUTO_THRESHOLD_Z = 3.0
+MAD_TO_STD = 1.4826
+# No feature's error is divided by less than this share of the average
+# feature's median training error.
+ERROR_SCALE_FLOOR = 0.1
+# No feature's standard deviation is taken below this share of the median one.
+SCALE_FLOOR = 0.1
+
+
+def default_autoencoder(n_features: int) -> Autoencoder:
+    """The detector's own autoencoder for ``n_features`` inputs.
+
+    Capacity relative to the width, so that a model fitted to data holding a
+    few outliers does not learn to reconstruct them too: one hidden layer of
+    half the width and a code of a quarter, squared error on standardised
+    inputs, a fixed number of epochs.
+    """
+    return Autoencoder(
+        n_components=max(1, n_features // 4),
+        hidden_layer_sizes=(max(2, n_features // 2),),
+        loss="mse",
+        max_iter=30,
+        tol=0.0,
+        n_iter_no_change=30,
+    )
+
+
+class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
+    """Outlier detection by reconstruction error, like ``IsolationForest``.
+
+    Fits ``n_estimators`` autoencoders (different seeds; one compiled program
+    trains them all) on the standardised training data, which may hold some
+    outliers. A sample's outlier score is its reconstruction error: each
+    feature's squared error, averaged over the members and divided by that
+    feature's median error on the training data (so that features whose error
+    is naturally large do not drown the others), averaged over features.
+    ``score_samples`` is minus that score (higher is more normal), and
+    ``predict`` flags the samples whose score falls below ``offset_``.
+
+    Parameters
+    ----------
+    estimator : skae autoencoder or None, default=None
+        The member model, cloned ``n_estimators`` times with different
+        ``random_state``. None: an :class:`Autoencoder` sized from the number
+        of features (see Notes).
+    n_estimators : int, default=5
+        Number of members.
+    contamination : "auto" or float in (0, 0.5], default="auto"
+        Share of outliers expected in the training data: a float flags that
+        share of the training samples; ``"auto"`` puts the threshold at a robust
+        z-score of 3 below the median training score (the median minus 3 times
+        1.4826 times the median absolute deviation).
+    scale : bool, default=True
+        Standardise the features (subtract the training mean, divide by the
+        training standard deviation, floored at a tenth of the median feature's,
+        so that near-constant features do not blow up) before the members see
+        them.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the members.
+
+    Attributes
+    ----------
+    estimators_ : list of fitted skae autoencoders
+    center_, scale_ : ndarray of shape (n_features_in_,) or None
+        The standardisation (None with ``scale=False``).
+    error_scale_ : ndarray of shape (n_features_in_,)
+        Each feature's median member-averaged squared error on the training
+        data, at least a tenth of the average over features.
+    offset_ : float
+        ``decision_function = score_samples - offset_``; negative for outliers.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    See Also
+    --------
+    sklearn.ensemble.IsolationForest : The same interface with trees.
+
+    Notes
+    -----
+    The default member has one hidden layer of ``max(2, n_features // 2)``
+    units and a code of ``max(1, n_features // 4)``, trained 30 epochs with
+    squared error: capacity relative to the input width keeps a model fitted on
+    contaminated data from reconstructing its outliers too (Ding, Zhao and
+    Akoglu, "Hyperparameter sensitivity in deep outlier detection", NeurIPS
+    2022).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae import AutoencoderOutlierDetector
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(300, 8))
+    >>> X[:5] += 6  # five outliers
+    >>> detector = AutoencoderOutlierDetector(random_state=0).fit(X)
+    >>> bool((detector.predict(X[:5]) == -1).all())
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [None, HasMethods(["fit", "reconstruction_error"])],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
+        "scale": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        n_estimators=5,
+        contamination="auto",
+        scale=True,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.n_estimators = n_estimators
+        self.contamination = contamination
+        self.scale = scale
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the members on ``X`` and set the threshold.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; it may hold some outliers.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_all_finite=False)
+        check_finite_float32(X, type(self).__name__)
+        center, spread = _standardisation(X) if self.scale else (None, None)
+        X_scaled = X if center is None else (X - center) / spread
+        base = default_autoencoder(X.shape[1]) if self.estimator is None else self.estimator
+        members = [
+            clone(base).set_params(random_state=seed)
+            for seed in member_seeds(self.random_state, self.n_estimators)
+        ]
+        with warnings.catch_warnings():
+            if self.estimator is None:  # the default trains a fixed number of epochs
+                warnings.simplefilter("ignore", ConvergenceWarning)
+            fit_together(members, X_scaled)
+        errors = _mean_errors(members, X_scaled)
+        error_scale = np.median(errors, axis=0)
+        # Features the members reconstruct (nearly) perfectly in training, such
+        # as constant ones, would otherwise weigh without bound.
+        floor = ERROR_SCALE_FLOOR * max(float(np.mean(error_scale)), 1e-12)
+        self.estimators_, self.center_, self.scale_ = members, center, spread
+        self.error_scale_ = np.maximum(error_scale, floor)
+        scores = -np.mean(errors / self.error_scale_, axis=1)
+        if self.contamination == "auto":
+            median = np.median(scores)
+            mad = np.median(np.abs(scores - median))
+            self.offset_ = float(median - AUTO_THRESHOLD_Z * MAD_TO_STD * mad)
+        else:
+            self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+        return self
+
+    def _scaled(self, X):
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, reset=False, dtype=[np.float64, np.float32], ensure_all_finite=False
+        )
+        check_finite_float32(X, type(self).__name__)
+        return X, (X if self.center_ is None else (X - self.center_) / self.scale_)
+
+    def reconstruction_error(self, X):
+        """Each feature's contribution to a sample's outlier score.
+
+        The members' squared reconstruction errors (of the standardised
+        features), averaged over the members and divided by each feature's
+        median training error; the row mean is ``-score_samples(X)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        errors : ndarray of shape (n_samples, n_features)
+        """
+        X, X_scaled = self._scaled(X)
+        errors = _mean_errors(self.estimators_, X_scaled) / self.error_scale_
+        return errors.astype(X.dtype, copy=False)
+
+    def score_samples(self, X):
+        """Minus the outlier score: higher is more normal, as ``IsolationForest``'s.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        return -np.mean(self.reconstruction_error(X), axis=1)
+
+    def decision_function(self, X):
+        """``score_samples(X) - offset_``: negative for outliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """+1 for inliers, -1 for outliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1)
+
+
+def _standardisation(X) -> tuple[np.ndarray, np.ndarray]:
+    """``(mean, standard deviation floored at a tenth of the median one)`` per feature."""
+    center, spread = X.mean(axis=0), X.std(axis=0)
+    floor = SCALE_FLOOR * float(np.median(spread))
+    return center, np.maximum(spread, floor if floor > 0 else 1.0)
+
+
+def _mean_errors(members, X) -> np.ndarray:
+    """Members' per-feature squared errors on ``X``, averaged over members (float64)."""
+    return np.mean([member.reconstruction_error(X) for member in members], axis=0, dtype=np.float64)

@@ -1,0 +1,173 @@
+"""AutoencoderOutlierDetector: IsolationForest's contract, and its ensemble in one program."""
+
+import pickle
+import time
+import warnings
+
+import jax
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+
+import skae
+from skae import _engine
+
+SMALL_MEMBER = skae.Autoencoder(2, hidden_layer_sizes=(8,), loss="mse", max_iter=5, tol=0.0)
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    """300 Gaussian inliers in 6-D, the first 15 rows shifted far: outliers."""
+    X = np.random.RandomState(0).normal(size=(300, 6))
+    X[:15] += 5
+    labels = np.r_[np.ones(15), np.zeros(285)]
+    return X, labels
+
+
+@pytest.fixture(scope="module")
+def detector(blobs):
+    return skae.AutoencoderOutlierDetector(random_state=0).fit(blobs[0])
+
+
+def test_predict_decision_function_and_scores_agree(detector, blobs):
+    X, labels = blobs
+    scores = detector.score_samples(X)
+    np.testing.assert_allclose(detector.decision_function(X), scores - detector.offset_)
+    predictions = detector.predict(X)
+    assert set(np.unique(predictions)) <= {-1, 1}
+    np.testing.assert_array_equal(predictions == -1, detector.decision_function(X) < 0)
+    assert roc_auc_score(labels, -scores) > 0.95
+    assert np.mean(predictions[:15] == -1) > 0.9 and np.mean(predictions[15:] == 1) > 0.9
+    np.testing.assert_allclose(detector.reconstruction_error(X).mean(axis=1), -scores)
+
+
+def test_contamination_auto_is_a_robust_z_score_of_three(detector, blobs):
+    scores = detector.score_samples(blobs[0])
+    median = np.median(scores)
+    mad = np.median(np.abs(scores - median))
+    assert detector.offset_ == pytest.approx(median - 3 * 1.4826 * mad)
+
+
+@pytest.mark.parametrize("contamination", [0.01, 0.05, 0.2, 0.5])
+def test_contamination_flags_that_share_of_training_rows(blobs, contamination):
+    X = blobs[0]
+    detector = skae.AutoencoderOutlierDetector(
+        SMALL_MEMBER, n_estimators=2, contamination=contamination, random_state=0
+    ).fit(X)
+    n_flagged = np.sum(detector.predict(X) == -1)
+    assert abs(n_flagged - contamination * len(X)) <= 1
+    np.testing.assert_array_equal(detector.fit_predict(X), detector.predict(X))
+
+
+def test_rows_outside_the_training_range_score_lower_not_raise(detector, blobs):
+    X = blobs[0][15:]
+    scores = [detector.score_samples(X + c).mean() for c in (0.0, 2.0, 8.0)]
+    assert scores[0] > scores[1] > scores[2]
+
+
+def test_clone_pickle_and_pipeline(detector, blobs):
+    X = blobs[0]
+    restored = pickle.loads(pickle.dumps(detector))
+    np.testing.assert_array_equal(restored.score_samples(X), detector.score_samples(X))
+    assert clone(detector).get_params()["random_state"] == 0
+    pipe = make_pipeline(
+        MinMaxScaler(), skae.AutoencoderOutlierDetector(SMALL_MEMBER, n_estimators=2)
+    )
+    pipe.set_params(autoencoderoutlierdetector__random_state=0).fit(X)
+    assert pipe.predict(X[:20]).shape == (20,)
+    assert np.isfinite(pipe.score_samples(X * 3 - 1)).all()  # rows far outside the range
+
+
+def test_vae_and_convolutional_members(digits):
+    X = digits[0][:300]
+    for member in (
+        skae.VariationalAutoencoder(2, hidden_layer_sizes=(16,), max_iter=3),
+        skae.ConvolutionalAutoencoder(2, image_shape=(8, 8), filters=(4,), max_iter=3),
+    ):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            detector = skae.AutoencoderOutlierDetector(
+                member, n_estimators=2, scale=False, random_state=0
+            ).fit(X)
+        assert np.isfinite(detector.score_samples(digits[1])).all()
+
+
+# -------------------------------------------------------------------- ensemble
+def test_a_member_trained_in_the_ensemble_ends_as_trained_alone(digits):
+    X = digits[0]
+    member = skae.Autoencoder(4, hidden_layer_sizes=(16,), max_iter=5, tol=0.0)
+    detector = skae.AutoencoderOutlierDetector(member, n_estimators=3, scale=False, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        detector.fit(X)
+        for trained in detector.estimators_:
+            alone = clone(trained).fit(X)  # the same random_state, on its own
+            for a, b in zip(jax.tree.leaves(trained.params_), jax.tree.leaves(alone.params_)):
+                np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+            assert trained.loss_curve_ == pytest.approx(alone.loss_curve_, rel=1e-4)
+
+
+def test_ensemble_of_eight_is_one_program_and_cheap(digits):
+    X = digits[0]
+    member = skae.Autoencoder(8, hidden_layer_sizes=(32,), loss="mse", max_iter=20, tol=0.0)
+    events = []
+
+    def listener(event, duration, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            events.append(event)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = time.perf_counter()
+        clone(member).set_params(random_state=0).fit(X)
+        one = time.perf_counter() - start
+        jax.monitoring.register_event_duration_secs_listener(listener)
+        programs = _engine.run_epochs._cache_size()
+        start = time.perf_counter()
+        skae.AutoencoderOutlierDetector(member, n_estimators=8, scale=False, random_state=0).fit(X)
+        eight = time.perf_counter() - start
+    epoch_programs = _engine.run_epochs._cache_size() - programs
+    print(f"one member {one:.2f} s, eight members {eight:.2f} s")
+    assert epoch_programs == 1  # one program trains an epoch of all eight
+    assert eight < 3 * one
+
+
+def test_early_stopping_and_divergence_are_per_member(digits, monkeypatch):
+    X = digits[0]
+    member = skae.Autoencoder(
+        4, hidden_layer_sizes=(16,), early_stopping=True, n_iter_no_change=2, tol=1e-3, max_iter=60
+    )
+    detector = skae.AutoencoderOutlierDetector(member, n_estimators=3, scale=False, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        detector.fit(X)
+    epochs = [m.n_iter_ for m in detector.estimators_]
+    assert len(set(epochs)) > 1  # each member stopped when its own score stalled
+    for m in detector.estimators_:
+        assert m.best_validation_score_ == max(m.validation_scores_)
+
+    # A member that diverges keeps its best epoch; the others train on.
+    real_run_epochs = _engine.run_epochs
+
+    def second_member_diverges_at_epoch_3(config, states, data, n, keys, hyper, shared):
+        new, metrics = real_run_epochs(config, states, data, n, keys, hyper, shared)
+        calls.append(1)
+        if len(calls) == 3:
+            metrics = metrics._replace(finite=metrics.finite.at[1].set(False))
+        return new, metrics
+
+    calls = []
+    monkeypatch.setattr(_engine, "run_epochs", second_member_diverges_at_epoch_3)
+    member = skae.Autoencoder(4, hidden_layer_sizes=(16,), max_iter=6, tol=0.0)
+    with pytest.warns(UserWarning, match="diverged for 1 of 3 members"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            diverging = skae.AutoencoderOutlierDetector(
+                member, n_estimators=3, scale=False, random_state=0
+            ).fit(X)
+    assert [m.n_iter_ for m in diverging.estimators_] == [6, 2, 6]
+    assert np.isfinite(diverging.score_samples(X)).all()
