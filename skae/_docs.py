@@ -59,15 +59,23 @@ n_components_ : int
     loss_curve_ : list of float
         Training loss of each epoch (mean over samples, including penalties).
     best_loss_ : float or None
-        Lowest training loss; None with ``early_stopping=True``.
+        Lowest training loss, that of the epoch whose weights the model keeps;
+        None with ``early_stopping=True``.
     validation_scores_ : list of float or None
-        Validation score (mean of :meth:`score_samples`) of each epoch with
-        ``early_stopping=True``; None otherwise.
+        Validation score (mean of :meth:`score_samples` on the held-out rows)
+        of each epoch with ``early_stopping=True``; None otherwise.
     best_validation_score_ : float or None
         Best validation score, with ``early_stopping=True``.
     params_ : dict
         The trained weights, a nested dict of NumPy arrays (host memory, so a
-        fitted model pickles and loads without the device it was trained on)."""
+        fitted model pickles and loads without the device it was trained on).
+    model_state_ : dict
+        The model's other Flax variables (batch statistics, dropout streams of
+        your modules), as NumPy arrays; empty for the built-in models.
+    data_min_, data_max_ : ndarray of shape (n_features_in_,)
+        Each feature's range in the training data, read by
+        :meth:`reconstruction_error` and :meth:`score_samples` for values
+        outside it."""
 
 DENSE_PARAMETERS = """\
 hidden_layer_sizes : int or tuple of int, default=(128,)

@@ -17,9 +17,6 @@ from ._validation import check_finite_float32
 # flags, with the MAD scaled to a standard deviation (normal consistency).
 AUTO_THRESHOLD_Z = 3.0
 MAD_TO_STD = 1.4826
-# No feature's error is divided by less than this share of the average
-# feature's median training error.
-ERROR_SCALE_FLOOR = 0.1
 # No feature's standard deviation is taken below this share of the median one.
 SCALE_FLOOR = 0.1
 
@@ -48,9 +45,9 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     Fits ``n_estimators`` autoencoders (different seeds; one compiled program
     trains them all) on the standardised training data, which may hold some
     outliers. A sample's outlier score is its reconstruction error: each
-    feature's squared error, averaged over the members and divided by that
-    feature's median error on the training data (so that features whose error
-    is naturally large do not drown the others), averaged over features.
+    standardised feature's squared error (so in units of that feature's
+    variance: features with large values do not drown the others), averaged
+    over the members and over the features.
     ``score_samples`` is minus that score (higher is more normal), and
     ``predict`` flags the samples whose score falls below ``offset_``.
 
@@ -80,9 +77,6 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     estimators_ : list of fitted skae autoencoders
     center_, scale_ : ndarray of shape (n_features_in_,) or None
         The standardisation (None with ``scale=False``).
-    error_scale_ : ndarray of shape (n_features_in_,)
-        Each feature's median member-averaged squared error on the training
-        data, at least a tenth of the average over features.
     offset_ : float
         ``decision_function = score_samples - offset_``; negative for outliers.
     n_features_in_ : int
@@ -164,14 +158,8 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
             if self.estimator is None:  # the default trains a fixed number of epochs
                 warnings.simplefilter("ignore", ConvergenceWarning)
             fit_together(members, X_scaled)
-        errors = _mean_errors(members, X_scaled)
-        error_scale = np.median(errors, axis=0)
-        # Features the members reconstruct (nearly) perfectly in training, such
-        # as constant ones, would otherwise weigh without bound.
-        floor = ERROR_SCALE_FLOOR * max(float(np.mean(error_scale)), 1e-12)
         self.estimators_, self.center_, self.scale_ = members, center, spread
-        self.error_scale_ = np.maximum(error_scale, floor)
-        scores = -np.mean(errors / self.error_scale_, axis=1)
+        scores = -np.mean(_mean_errors(members, X_scaled), axis=1)
         if self.contamination == "auto":
             median = np.median(scores)
             mad = np.median(np.abs(scores - median))
@@ -191,9 +179,9 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     def reconstruction_error(self, X):
         """Each feature's contribution to a sample's outlier score.
 
-        The members' squared reconstruction errors (of the standardised
-        features), averaged over the members and divided by each feature's
-        median training error; the row mean is ``-score_samples(X)``.
+        The members' squared reconstruction errors of the standardised
+        features (see :meth:`Autoencoder.reconstruction_error`), averaged over
+        the members; the row mean is ``-score_samples(X)``.
 
         Parameters
         ----------
@@ -204,7 +192,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         errors : ndarray of shape (n_samples, n_features)
         """
         X, X_scaled = self._scaled(X)
-        errors = _mean_errors(self.estimators_, X_scaled) / self.error_scale_
+        errors = _mean_errors(self.estimators_, X_scaled)
         return errors.astype(X.dtype, copy=False)
 
     def score_samples(self, X):

@@ -214,9 +214,11 @@ def test_partial_fit_after_changing_the_optimizer_starts_it_afresh(digits, optim
 
 def test_warm_start_runs_the_checks_of_a_fresh_fit(digits):
     X_train = digits[0]
-    model = skae.Autoencoder(max_iter=2, warm_start=True, random_state=0).fit(X_train)
-    with pytest.raises(ValueError, match="loss='auto' chose 'bce'"):
+    model = skae.Autoencoder(loss="bce", max_iter=2, warm_start=True, random_state=0)
+    model.fit(X_train)
+    with pytest.raises(ValueError, match=r"loss='bce' needs X in \[0, 1\]"):
         model.fit(X_train * 2)
+    assert model.n_iter_ == 2  # refused before training: the model is as it was
     denoiser = skae.DenoisingAutoencoder(max_iter=2, warm_start=True, random_state=0)
     denoiser.fit(X_train)
     with pytest.raises(InvalidParameterError, match="noise_level"):
