@@ -52,11 +52,10 @@ class EpochMetrics(NamedTuple):
     loss : scalar array
         Mean training objective over the epoch's samples (finite steps only).
     finite : bool array
-        False when a step produced a non-finite loss or non-finite weights
-        (a NaN or infinite gradient makes the optimizer's update non-finite);
-        that step and the ones after it were skipped, so the returned state is
-        the consistent state (weights, optimizer and model state together)
-        from before the first bad step.
+        False when a step produced a non-finite loss, or the epoch ended with
+        non-finite weights (a NaN or infinite gradient makes the optimizer's
+        update non-finite). The returned state is then not to be kept: the
+        caller keeps a state from before the epoch (see ``skae._training``).
     """
 
     loss: jax.Array
@@ -130,12 +129,7 @@ def batch_objective(
 
 
 def all_finite(tree) -> jax.Array:
-    """True when every floating-point value in ``tree`` is finite.
-
-    One sum per leaf: NaN and infinity propagate through it, and XLA fuses the
-    reduction into the loop that computes the leaf (the optimizer's update), so
-    the check does not read the weights a second time.
-    """
+    """True when every floating-point value in ``tree`` is finite (one sum per leaf)."""
     leaves = [leaf for leaf in jax.tree.leaves(tree) if jnp.issubdtype(leaf.dtype, jnp.floating)]
     return jnp.all(jnp.stack([jnp.isfinite(jnp.sum(leaf)) for leaf in leaves]))
 
@@ -200,21 +194,23 @@ def run_epoch(
         params, opt_state = config.optimizer.update(
             grads, state.opt_state, state.params, hyper["learning_rate"]
         )
-        # A NaN or infinite gradient with a finite loss shows in the updated
-        # weights: every optimizer spreads it into the update. Checking them
-        # (not the gradients) folds the check into the update's own loop.
-        finite &= jnp.isfinite(loss) & all_finite(params)
+        finite &= jnp.isfinite(loss)
         # The step is kept only for a batch holding real rows (bucket padding
-        # adds batches of padding only) and while every step so far was finite,
-        # so the state after a bad step is the whole consistent state from
-        # before it. Selects rather than a lax.cond, whose pass-through branch
-        # makes XLA copy the whole carry every step.
+        # adds batches of padding only) and while every loss so far was
+        # finite. A scalar select rather than a lax.cond, whose pass-through
+        # branch makes XLA copy the whole carry every step.
         keep = finite & (step * config.batch_size < n_samples)
         state = _select(keep, TrainState(params, opt_state, model_state), state)
         return (state, loss_sum + jnp.where(keep, loss * jnp.sum(mask), 0.0), finite), None
 
     init = (state, jnp.zeros((), jnp.float32), jnp.ones((), bool))
     (state, loss_sum, finite), _ = jax.lax.scan(train_step, init, jnp.arange(config.n_batches))
+    # A NaN or infinite gradient with a finite loss makes the optimizer's update,
+    # so the weights, non-finite; the next step's loss is then non-finite too,
+    # and the weights stay so to the end of the epoch. One check of the final
+    # weights, once per epoch, catches it wherever it happened, without a
+    # reduction over the gradients at every step.
+    finite &= all_finite(state.params)
     return state, EpochMetrics(loss_sum / n_samples, finite)
 
 
