@@ -37,7 +37,8 @@ def fit_together(members: list, X) -> list:
 
     config, first = configs[0], plans[0]
     n_rows = config.batch_size * config.n_batches
-    shared_data = all(plan.X_train is first.X_train for plan in plans)
+    # Without early stopping every member trains on all of X: one copy.
+    shared_data = all(plan.X_val is None for plan in plans)
     if shared_data:
         data = (_pad_rows(first.X_train, n_rows), None)
     else:  # each member its own validation split
