@@ -96,11 +96,6 @@ def to_device(abstract: nnx.State, host: dict) -> nnx.State:
     return state
 
 
-def leaf_shapes(host: dict) -> dict:
-    """The shapes of a host state's arrays, for comparing architectures."""
-    return jax.tree.map(np.shape, host)
-
-
 def check_model_shapes(graphs: ModelGraphs, params, model_state, n_features: int) -> int:
     """Check that the model encodes and decodes rows of ``n_features`` values.
 
