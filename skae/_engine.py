@@ -30,6 +30,11 @@ from ._losses import encoder_jacobian_sq_norm, l2_penalty
 from ._models.activations import apply_activation
 from ._optimizers import OptimizerSpec
 
+# Compiler options for programs that run once per fit (initialisation, stacking
+# an ensemble's states): on CPU, XLA's optimisation passes cost more time than
+# such a program ever runs, so a small fit would spend most of its time on them.
+ONE_OFF = {"xla_backend_optimization_level": 0}
+
 
 class TrainState(NamedTuple):
     """What changes during training: a pytree of device arrays.
@@ -103,8 +108,15 @@ def init_state(
     params, optimizer: OptimizerSpec, learning_rate: float, model_state=None
 ) -> TrainState:
     """A fresh :class:`TrainState` for ``params`` (and the model's other variables)."""
-    opt_state = optimizer.init(params, jnp.asarray(learning_rate, jnp.float32))
-    return TrainState(params, opt_state, nnx.State({}) if model_state is None else model_state)
+    model_state = nnx.State({}) if model_state is None else model_state
+    return _init_state(params, optimizer, jnp.asarray(learning_rate, jnp.float32), model_state)
+
+
+@partial(jax.jit, static_argnames="optimizer", compiler_options=ONE_OFF)
+def _init_state(params, optimizer: OptimizerSpec, learning_rate, model_state) -> TrainState:
+    # One program per architecture and optimizer, rather than a small one per
+    # weight shape when run op by op.
+    return TrainState(params, optimizer.init(params, learning_rate), model_state)
 
 
 def batch_objective(

@@ -43,7 +43,7 @@ def fit_together(members: list, X) -> list:
         data = (_pad_rows(first.X_train, n_rows), None)
     else:  # each member its own validation split
         data = (jnp.stack([_pad_rows(plan.X_train, n_rows) for plan in plans]), None)
-    states = jax.tree.map(lambda *leaves: jnp.stack(leaves), *[plan.state for plan in plans])
+    states = _training.stack([plan.state for plan in plans])
     validation_scores = None
     if first.X_val is not None:
         validation_scores = [m._validation_scorer(p) for m, p in zip(members, plans)]

@@ -22,6 +22,7 @@ What it keeps:
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import jax
 import numpy as np
@@ -198,6 +199,7 @@ def train_members(
             )
             finite, losses = jax.device_get((metrics.finite, metrics.loss))
             keep = [False] * n_members
+            members = unstack(states, n_members) if validation_scores is not None else None
             for i in range(n_members):
                 if not active[i]:
                     continue
@@ -208,7 +210,7 @@ def train_members(
                 results[i].losses.append(loss)
                 score = -loss
                 if validation_scores is not None:
-                    score = validation_scores[i](_member(states, i))
+                    score = validation_scores[i](members[i])
                     results[i].validation_scores.append(score)
                 keep[i], stop = stoppings[i].update(score)
                 if stop:
@@ -220,28 +222,38 @@ def train_members(
         for i in range(n_members):
             if active[i]:
                 results[i].outcome = "interrupted"
-    for i, result in enumerate(results):
-        result.state = _member(kept, i)
+    for result, state, stopping in zip(results, unstack(kept, n_members), stoppings):
+        result.state = state
         if result.losses:
-            result.best_score = stoppings[i].best_score
+            result.best_score = stopping.best_score
     return results
 
 
-def _member(stacked, i: int):
-    """Member ``i`` of a stacked pytree."""
-    return jax.tree.map(lambda leaf: leaf[i], stacked)
+@partial(jax.jit, compiler_options=_engine.ONE_OFF)
+def stack(trees: list):
+    """Trees of one structure stacked leaf by leaf along a new first axis."""
+    return jax.tree.map(lambda *leaves: jax.numpy.stack(leaves), *trees)
+
+
+@partial(jax.jit, static_argnames="n_members", compiler_options=_engine.ONE_OFF)
+def unstack(stacked, n_members: int) -> list:
+    """The inverse of :func:`stack`: ``n_members`` trees."""
+    return [jax.tree.map(lambda leaf, i=i: leaf[i], stacked) for i in range(n_members)]
 
 
 def _select_members(keep: np.ndarray, new, old):
     """Stacked ``new`` for the members where ``keep`` is true, else ``old``."""
     if not keep.any():
         return old
-    mask = jax.numpy.asarray(keep)
+    return _select_stacked(jax.numpy.asarray(keep), new, old)
 
+
+@partial(jax.jit, compiler_options=_engine.ONE_OFF)
+def _select_stacked(keep, new, old):
     def pick(new_leaf, old_leaf):
         if jax.dtypes.issubdtype(new_leaf.dtype, jax.dtypes.prng_key):
             return new_leaf
         shape = (len(keep),) + (1,) * (new_leaf.ndim - 1)
-        return jax.numpy.where(mask.reshape(shape), new_leaf, old_leaf)
+        return jax.numpy.where(keep.reshape(shape), new_leaf, old_leaf)
 
     return jax.tree.map(pick, new, old)

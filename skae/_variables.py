@@ -14,13 +14,15 @@ Fitted estimators keep parameters and model state as nested dicts of NumPy
 arrays (PRNG keys as their raw ``uint32`` data), so pickles load anywhere.
 """
 
-from functools import partial
+from functools import lru_cache, partial
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
+
+from ._engine import ONE_OFF
 
 
 class ModelGraphs(NamedTuple):
@@ -40,10 +42,52 @@ def split_model(model: nnx.Module) -> tuple[ModelGraphs, nnx.State, nnx.State]:
 
 
 def build_model(builder: partial, seed: int) -> tuple[ModelGraphs, nnx.State, nnx.State]:
-    """Build a model with weights and random streams drawn from ``seed``."""
-    model = builder(rngs=nnx.Rngs(seed))
-    _reseed_streams(model, seed)
-    return split_model(model)
+    """Build a model with weights and random streams drawn from ``seed``.
+
+    skae's own architectures are initialised by one jitted program per
+    architecture (compiled once, whatever the seed); run op by op, each weight
+    shape would compile its own small programs, which dominates a small fit.
+    A user's modules are built as given, op by op.
+    """
+    key = _hashable(builder)
+    if key is None:
+        model = builder(rngs=nnx.Rngs(seed))
+        _reseed_streams(model, seed)
+        return split_model(model)
+    graphs, initialize = _initializer(key)
+    params, model_state = initialize(jnp.asarray(seed, jnp.int32))
+    return graphs, params, model_state
+
+
+def _hashable(builder: partial):
+    """A hashable stand-in for ``builder`` when it holds only plain values, else None."""
+    plain = (str, int, float, bool, type(None))
+
+    def is_plain(value):
+        if isinstance(value, tuple):
+            return all(is_plain(item) for item in value)
+        return isinstance(value, plain)
+
+    items = (*builder.args, *builder.keywords.values())
+    if not all(is_plain(value) for value in items):
+        return None
+    return builder.func, builder.args, tuple(sorted(builder.keywords.items()))
+
+
+@lru_cache(maxsize=64)
+def _initializer(key) -> tuple[ModelGraphs, callable]:
+    """``(graphs, jitted seed -> (params, model_state))`` for the builder ``key`` stands for."""
+    func, args, keywords = key
+    builder = partial(func, *args, **dict(keywords))
+
+    @partial(jax.jit, compiler_options=ONE_OFF)
+    def initialize(seed):
+        model = builder(rngs=nnx.Rngs(jax.random.key(seed)))
+        _reseed_streams(model, seed)
+        _, params, model_state = nnx.split(model, nnx.Param, ...)
+        return params, model_state
+
+    return abstract_model(builder)[0], initialize
 
 
 def abstract_model(builder: partial) -> tuple[ModelGraphs, nnx.State, nnx.State]:
