@@ -5,6 +5,7 @@ from ._contractive import ContractiveAutoencoder
 from ._convolutional import ConvolutionalAutoencoder
 from ._denoising import ConvolutionalDenoisingAutoencoder, DenoisingAutoencoder
 from ._outliers import AutoencoderOutlierDetector
+from ._persistence import load, save
 from ._sparse import SparseAutoencoder
 from ._variational import ConvolutionalVariationalAutoencoder, VariationalAutoencoder
 
@@ -18,5 +19,7 @@ __all__ = [
     "DenoisingAutoencoder",
     "SparseAutoencoder",
     "VariationalAutoencoder",
+    "load",
+    "save",
 ]
 __version__ = "0.1.0"

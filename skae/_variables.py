@@ -54,9 +54,8 @@ def build_model(builder: partial, seed: int) -> tuple[ModelGraphs, nnx.State, nn
         model = builder(rngs=nnx.Rngs(seed))
         _reseed_streams(model, seed)
         return split_model(model)
-    graphs, initialize = _initializer(key)
-    params, model_state = initialize(jnp.asarray(seed, jnp.int32))
-    return graphs, params, model_state
+    params, model_state = _initialize(key, jnp.asarray(seed, jnp.int32))
+    return _graphs(key), params, model_state
 
 
 def _hashable(builder: partial):
@@ -74,20 +73,25 @@ def _hashable(builder: partial):
     return builder.func, builder.args, tuple(sorted(builder.keywords.items()))
 
 
-@lru_cache(maxsize=64)
-def _initializer(key) -> tuple[ModelGraphs, callable]:
-    """``(graphs, jitted seed -> (params, model_state))`` for the builder ``key`` stands for."""
+def _builder(key) -> partial:
+    """The builder that :func:`_hashable` made ``key`` from."""
     func, args, keywords = key
-    builder = partial(func, *args, **dict(keywords))
+    return partial(func, *args, **dict(keywords))
 
-    @partial(jax.jit, compiler_options=ONE_OFF)
-    def initialize(seed):
-        model = builder(rngs=nnx.Rngs(jax.random.key(seed)))
-        _reseed_streams(model, seed)
-        _, params, model_state = nnx.split(model, nnx.Param, ...)
-        return params, model_state
 
-    return abstract_model(builder)[0], initialize
+@partial(jax.jit, static_argnames="key", compiler_options=ONE_OFF)
+def _initialize(key, seed):
+    """``(params, model_state)`` of the builder ``key`` stands for, drawn from ``seed``."""
+    model = _builder(key)(rngs=nnx.Rngs(jax.random.key(seed)))
+    _reseed_streams(model, seed)
+    _, params, model_state = nnx.split(model, nnx.Param, ...)
+    return params, model_state
+
+
+@lru_cache(maxsize=64)
+def _graphs(key) -> ModelGraphs:
+    """The graphs of the builder ``key`` stands for (traced once per architecture)."""
+    return abstract_model(_builder(key))[0]
 
 
 def abstract_model(builder: partial) -> tuple[ModelGraphs, nnx.State, nnx.State]:

@@ -27,4 +27,6 @@ def test_sklearn_compatible(estimator, check):
 
 
 def test_every_public_estimator_is_checked():
-    assert {type(e).__name__ for e in ESTIMATORS} == set(skae.__all__)
+    assert {type(e).__name__ for e in ESTIMATORS} == {
+        n for n in skae.__all__ if isinstance(getattr(skae, n), type)
+    }

@@ -89,7 +89,11 @@ def fitted_width(cls) -> int:
 
 # The autoencoders (the outlier detector has no transform; scikit-learn's checks
 # and tests/test_outliers.py cover its input handling).
-ESTIMATORS = [getattr(skae, name) for name in skae.__all__ if name != "AutoencoderOutlierDetector"]
+ESTIMATORS = [
+    getattr(skae, name)
+    for name in skae.__all__
+    if isinstance(getattr(skae, name), type) and name != "AutoencoderOutlierDetector"
+]
 CONVOLUTIONAL = [cls for cls in ESTIMATORS if "filters" in cls().get_params()]
 
 

@@ -12,7 +12,8 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 @pytest.mark.slow
-def test_readme_tour_runs():
+def test_readme_tour_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the tour saves a model file
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
     assert blocks, "the README has no Python example"
     namespace: dict = {}
@@ -27,5 +28,8 @@ def test_readme_tour_runs():
     # Malignant tumours (the rare class, y == 0) are flagged more often.
     assert np.mean(labels[y_test == 0] == -1) > 2 * np.mean(labels[y_test == 1] == -1)
     assert namespace["why"].shape == (len(y_test), 30)
+    X_test = namespace["scaler"].transform(namespace["X_test"])
+    saved, loaded = namespace["detector"], namespace["same_detector"]
+    assert np.array_equal(loaded.score_samples(X_test), saved.score_samples(X_test))
     assert namespace["cleaned"].shape == (1797, 8, 8)
     assert namespace["new_digits"].shape == (10, 8, 8)
