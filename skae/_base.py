@@ -712,9 +712,14 @@ def validation_split(n_samples: int, fraction: float, seed: int):
     return train_test_split(np.arange(n_samples), test_size=n_val, random_state=rng)
 
 
+def abstract_opt_state(spec: OptimizerSpec, params):
+    """The shapes of the optimizer state ``spec`` gives ``params`` (nothing computed)."""
+    return jax.eval_shape(lambda p: spec.init(p, jnp.float32(0.0)), params)
+
+
 def _fits(opt_state, spec: OptimizerSpec, params) -> bool:
     """Whether ``opt_state`` has the structure ``spec`` gives ``params``."""
-    expected = jax.eval_shape(lambda p: spec.init(p, jnp.float32(0.0)), params)
+    expected = abstract_opt_state(spec, params)
     same_tree = jax.tree.structure(expected) == jax.tree.structure(opt_state)
     return same_tree and all(
         np.shape(a) == np.shape(b)

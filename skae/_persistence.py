@@ -35,6 +35,7 @@ from flax import nnx
 from sklearn.base import BaseEstimator
 
 from . import _variables
+from ._base import abstract_opt_state
 
 MAGIC = b"\x89SKAE\r\n\x1a"
 FORMAT_VERSION = 1
@@ -437,8 +438,7 @@ def _optimizer_state(estimator, attributes: dict, leaves: list):
     optimizer state, as it would have without the file.
     """
     abstract_params = _variables.abstract_model(attributes["_model_builder_"])[1]
-    spec = estimator._optimizer_spec()
-    expected = jax.eval_shape(lambda p: spec.init(p, np.float32(0.0)), abstract_params)
+    expected = abstract_opt_state(estimator._optimizer_spec(), abstract_params)
     shapes = [tuple(leaf.shape) for leaf in jax.tree.leaves(expected)]
     if shapes != [np.shape(leaf) for leaf in leaves]:
         return None
