@@ -6,14 +6,17 @@ from ._convolutional import ConvolutionalAutoencoder
 from ._denoising import ConvolutionalDenoisingAutoencoder, DenoisingAutoencoder
 from ._outliers import AutoencoderOutlierDetector
 from ._persistence import load, save
+from ._regressor import AutoencoderRegressor, ConvolutionalAutoencoderRegressor
 from ._sparse import SparseAutoencoder
 from ._variational import ConvolutionalVariationalAutoencoder, VariationalAutoencoder
 
 __all__ = [
     "Autoencoder",
     "AutoencoderOutlierDetector",
+    "AutoencoderRegressor",
     "ContractiveAutoencoder",
     "ConvolutionalAutoencoder",
+    "ConvolutionalAutoencoderRegressor",
     "ConvolutionalDenoisingAutoencoder",
     "ConvolutionalVariationalAutoencoder",
     "DenoisingAutoencoder",

@@ -1,10 +1,12 @@
 """The scikit-learn shell shared by every skae estimator.
 
 A subclass says *what* to train (``_model_builder``, ``_objective`` and, if it
-has any, ``_extra_hyperparameters``); this class keeps the scikit-learn
-contract the same way for all of them: validation, what is fitted and kept,
-chunked inference on the device, feature names and pickling. The epoch loop
-itself is :func:`skae._training.train`.
+has any, ``_extra_hyperparameters``); :class:`EncoderDecoder` keeps the
+scikit-learn contract the same way for all of them: validation, what is fitted
+and kept, chunked inference on the device, feature names and pickling.
+:class:`BaseAutoencoder` adds what reconstructing ``X`` gives (decoding,
+reconstruction errors, scores); the regressors (``skae._regressor``) map ``X``
+to targets ``y`` instead. The epoch loop itself is :func:`skae._training.train`.
 """
 
 import pickle
@@ -88,12 +90,19 @@ class _FitPlan:
     seed: int
     data_min: np.ndarray
     data_max: np.ndarray
+    Y_train: np.ndarray | None = None  # the targets, None where they are the inputs
+    Y_val: np.ndarray | None = None
 
 
-class BaseAutoencoder(
+class EncoderDecoder(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
 ):
-    """Base class for skae's autoencoders. Not meant to be used directly."""
+    """Base class for skae's encoder-decoder estimators. Not meant to be used directly.
+
+    Trains a model that encodes ``X`` and decodes the code to targets: ``X``
+    itself (:class:`BaseAutoencoder`) or ``y`` (the regressors, which override
+    :meth:`_validate_targets`).
+    """
 
     _parameter_constraints: dict = {
         "output_activation": [StrOptions(set(ACTIVATIONS) | {"auto"})],
@@ -128,6 +137,17 @@ class BaseAutoencoder(
     def _extra_hyperparameters(self, data_range: tuple[float, float]) -> dict:
         """Numeric hyper-parameters the objective reads, traced (not compiled in)."""
         return {}
+
+    def _validate_targets(self, y, n_samples: int, reset: bool):
+        """``(targets as 2-D float32, min, max)``, or None where the targets are ``X``.
+
+        Transformers ignore ``y``: a Pipeline passes class labels there.
+        """
+        return None
+
+    @abstractmethod
+    def _validation_scorer(self, plan: _FitPlan):
+        """``state -> score`` (higher is better) on the plan's validation rows, or None."""
 
     def _validate_input(self, X, reset: bool) -> np.ndarray:
         """``X`` checked and converted to a 2-D float array (sets ``n_features_in_``).
@@ -170,64 +190,7 @@ class BaseAutoencoder(
         super().__setstate__(state)
 
     # --------------------------------------------------------------- fitting
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Train the autoencoder to reconstruct ``X``.
-
-        Trains for up to ``max_iter`` epochs, stopping early when the loss (or
-        the validation score, with ``early_stopping=True``) stops improving.
-        The model keeps the weights of its best epoch (lowest training loss, or
-        best validation score), with the optimizer state that belongs to them.
-        With ``warm_start=True`` it continues from the current weights, with a
-        new optimizer state, as ``MLPRegressor`` does.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
-        y : None
-            Ignored; present for API consistency.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-
-        Raises
-        ------
-        ValueError
-            For bad input or parameters; the estimator is then left as it was.
-        FloatingPointError
-            When training diverges; the estimator is then fitted, with the
-            weights of the best epoch before it diverged.
-        """
-        return self._fit(X, incremental=False)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None):
-        """Train for one epoch over ``X``, continuing from the current state.
-
-        The first call initialises the model; later calls keep the weights and
-        the optimizer state (also after ``fit``), so a stream of batches trains
-        like one long fit. Early stopping does not apply. Training parameters
-        may change between calls (a new ``optimizer`` starts a fresh optimizer
-        state); the architecture and the loss may not.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
-        y : None
-            Ignored; present for API consistency.
-
-        Returns
-        -------
-        self : object
-            The estimator.
-        """
-        return self._fit(X, incremental=True)
-
-    def _fit(self, X, incremental: bool):
+    def _fit(self, X, y, incremental: bool):
         if incremental and hasattr(self, "params_"):
             # scikit-learn's _fit_context skips this for partial_fit on a fitted
             # estimator; parameters may have changed since.
@@ -237,7 +200,7 @@ class BaseAutoencoder(
         # validate_data and the image-shape check record on ``self``, so undo.
         before = dict(self.__dict__)
         try:
-            plan = self._plan_fit(X, incremental, continuing)
+            plan = self._plan_fit(X, y, incremental, continuing)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
@@ -246,16 +209,24 @@ class BaseAutoencoder(
         self._record_fit(plan, result, incremental, continuing)
         return self
 
-    def _plan_fit(self, X, incremental: bool, continuing: bool) -> _FitPlan:
-        """Check and resolve everything a fit needs, without touching fitted state."""
+    def _plan_fit(self, X, y, incremental: bool, continuing: bool) -> _FitPlan:
+        """Check and resolve everything a fit needs, without touching fitted state.
+
+        ``low`` and ``high`` are the range of the targets (``X`` for an
+        autoencoder), which ``loss="auto"`` and the objective read.
+        """
         X = self._validate_input(X, reset=not continuing)
         X, low, high = check_finite_float32(X, type(self).__name__)
+        targets = self._validate_targets(y, len(X), reset=not continuing)
+        Y, targets_name = None, "X"
+        if targets is not None:
+            (Y, low, high), targets_name = targets, "y"
         data_min, data_max = np.asarray(X.min(axis=0)), np.asarray(X.max(axis=0))
         if continuing:  # the range seen over the whole training
             data_min = np.minimum(data_min, self.data_min_)
             data_max = np.maximum(data_max, self.data_max_)
         if continuing:
-            loss, output_activation = self._continued_loss(low, high, incremental)
+            loss, output_activation = self._continued_loss(low, high, incremental, targets_name)
             builder = self._model_builder(self.n_features_in_, loss)
             _check_same_model(self._model_builder_, builder, incremental)
             seed = self._seed
@@ -263,12 +234,14 @@ class BaseAutoencoder(
             opt_state = self._device["state"].opt_state if incremental else None
             n_components = self.n_components_
         else:
-            loss, output_activation = resolve_loss(self.loss, self.output_activation, low, high)
+            loss, output_activation = resolve_loss(
+                self.loss, self.output_activation, low, high, targets_name
+            )
             builder = self._model_builder(self.n_features_in_, loss)
             seed = int(check_random_state(self.random_state).randint(2**31 - 1))
             graphs, params, model_state = _variables.build_model(builder, seed)
             n_components = _variables.check_model_shapes(
-                graphs, params, model_state, self.n_features_in_
+                graphs, params, model_state, self.n_features_in_, None if Y is None else Y.shape[1]
             )
             opt_state = None
 
@@ -289,10 +262,12 @@ class BaseAutoencoder(
         }
         hyper = {name: jnp.asarray(value, jnp.float32) for name, value in hyper.items()}
 
-        X_train, X_val = X, None
+        X_train, X_val, Y_train, Y_val = X, None, Y, None
         if self.early_stopping and not incremental:
             train_rows, val_rows = validation_split(len(X), self.validation_fraction, seed)
             X_train, X_val = X[train_rows], X[val_rows]
+            if Y is not None:
+                Y_train, Y_val = Y[train_rows], Y[val_rows]
         batch_size = min(200, len(X_train)) if self.batch_size == "auto" else self.batch_size
         if batch_size > len(X_train):
             warnings.warn(
@@ -317,9 +292,13 @@ class BaseAutoencoder(
             seed,
             data_min.astype(np.float64),
             data_max.astype(np.float64),
+            Y_train,
+            Y_val,
         )
 
-    def _continued_loss(self, low: float, high: float, incremental: bool) -> tuple[str, str]:
+    def _continued_loss(
+        self, low: float, high: float, incremental: bool, targets_name: str = "X"
+    ) -> tuple[str, str]:
         """The fitted loss, checked against the current parameters and the new data."""
         method = "partial_fit" if incremental else "fit with warm_start=True"
         loss, output_activation = self.reconstruction_loss_, self.out_activation_
@@ -335,7 +314,7 @@ class BaseAutoencoder(
         if loss == "bce" and self.loss == "bce":
             # loss="auto" never refuses data later; cross-entropy then reads
             # targets clipped to [0, 1] (see skae._losses.reconstruction_error).
-            check_unit_interval(low, high, self.loss)
+            check_unit_interval(low, high, self.loss, targets_name)
         return loss, output_activation
 
     def _optimizer_spec(self) -> OptimizerSpec:
@@ -355,29 +334,12 @@ class BaseAutoencoder(
             self.alpha > 0,
         )
 
-    def _validation_scorer(self, plan: _FitPlan):
-        """``state -> mean score`` on the plan's validation rows, or None."""
-        if plan.X_val is None:
-            return None
-        X_val = plan.X_val
-
-        def validation_score(state):
-            model = _FittedModel(
-                plan.graphs.eval,
-                (state.params, state.model_state),
-                plan.output_activation,
-                plan.objective,
-                plan.data_min,
-                plan.data_max,
-            )
-            return float(np.mean(self._row_scores(X_val, model, check_finite=False)))
-
-        return validation_score
-
     def _run_training(self, plan: _FitPlan, incremental: bool, continuing: bool):
         """Run the epoch loop on a checked plan; returns a ``TrainingResult``."""
         config = self._epoch_config(plan)
-        data = (_pad_rows(plan.X_train, config.batch_size * config.n_batches), None)
+        n_rows = config.batch_size * config.n_batches
+        targets = None if plan.Y_train is None else _pad_rows(plan.Y_train, n_rows)
+        data = (_pad_rows(plan.X_train, n_rows), targets)
         validation_score = self._validation_scorer(plan)
         n_epochs = 1 if incremental else self.max_iter
         previous_epochs = self.n_iter_ if continuing else 0
@@ -494,6 +456,118 @@ class BaseAutoencoder(
             )
         return result
 
+    def _validate_for_inference(self, X):
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        check_finite_float32(X, type(self).__name__)
+        return X
+
+    def _eval_model(self):
+        """``(evaluation graphdef, (params, model_state))`` of the fitted model."""
+        graphs, params, model_state = self._device_model()
+        return graphs.eval, (params, model_state)
+
+    def transform(self, X):
+        """Encode ``X``: the code layer's values, like ``PCA.transform``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_components)
+            In the dtype of ``X`` (float32 or float64).
+        """
+        X = self._validate_for_inference(X)
+        graph, variables = self._eval_model()
+        codes = self._chunked(lambda chunk: _engine.encode(graph, variables, chunk), X)
+        return codes.astype(X.dtype, copy=False)
+
+
+class BaseAutoencoder(EncoderDecoder):
+    """Base class for skae's autoencoders, trained to reconstruct ``X``.
+
+    Not meant to be used directly.
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the autoencoder to reconstruct ``X``.
+
+        Trains for up to ``max_iter`` epochs, stopping early when the loss (or
+        the validation score, with ``early_stopping=True``) stops improving.
+        The model keeps the weights of its best epoch (lowest training loss, or
+        best validation score), with the optimizer state that belongs to them.
+        With ``warm_start=True`` it continues from the current weights, with a
+        new optimizer state, as ``MLPRegressor`` does.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            For bad input or parameters; the estimator is then left as it was.
+        FloatingPointError
+            When training diverges; the estimator is then fitted, with the
+            weights of the best epoch before it diverged.
+        """
+        return self._fit(X, None, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Train for one epoch over ``X``, continuing from the current state.
+
+        The first call initialises the model; later calls keep the weights and
+        the optimizer state (also after ``fit``), so a stream of batches trains
+        like one long fit. Early stopping does not apply. Training parameters
+        may change between calls (a new ``optimizer`` starts a fresh optimizer
+        state); the architecture and the loss may not.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+        """
+        return self._fit(X, None, incremental=True)
+
+    def _validation_scorer(self, plan: _FitPlan):
+        """``state -> mean score`` on the plan's validation rows, or None."""
+        if plan.X_val is None:
+            return None
+        X_val = plan.X_val
+
+        def validation_score(state):
+            model = _FittedModel(
+                plan.graphs.eval,
+                (state.params, state.model_state),
+                plan.output_activation,
+                plan.objective,
+                plan.data_min,
+                plan.data_max,
+            )
+            return float(np.mean(self._row_scores(X_val, model, check_finite=False)))
+
+        return validation_score
+
     def _fitted_model(self) -> "_FittedModel":
         """What scoring needs of the fitted model."""
         graph, variables = self._eval_model()
@@ -528,35 +602,6 @@ class BaseAutoencoder(
     def _row_scores(self, X, model: "_FittedModel", check_finite=True) -> np.ndarray:
         """:meth:`score_samples` of ``model``, float64 (the VAEs override it)."""
         return -self._squared_errors(X, model, check_finite).mean(axis=1)
-
-    def _validate_for_inference(self, X):
-        check_is_fitted(self)
-        X = self._validate_input(X, reset=False)
-        check_finite_float32(X, type(self).__name__)
-        return X
-
-    def _eval_model(self):
-        """``(evaluation graphdef, (params, model_state))`` of the fitted model."""
-        graphs, params, model_state = self._device_model()
-        return graphs.eval, (params, model_state)
-
-    def transform(self, X):
-        """Encode ``X``: the code layer's values, like ``PCA.transform``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to encode.
-
-        Returns
-        -------
-        codes : ndarray of shape (n_samples, n_components)
-            In the dtype of ``X`` (float32 or float64).
-        """
-        X = self._validate_for_inference(X)
-        graph, variables = self._eval_model()
-        codes = self._chunked(lambda chunk: _engine.encode(graph, variables, chunk), X)
-        return codes.astype(X.dtype, copy=False)
 
     def inverse_transform(self, X):
         """Decode codes back to the input space.

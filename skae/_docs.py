@@ -41,7 +41,7 @@ loss : {"auto", "mse", "bce"}, default="auto"
     verbose : int or bool, default=0
         1 shows a progress bar with the loss of each epoch; 0 prints nothing."""
 
-FITTED_ATTRIBUTES = """\
+_COMMON_ATTRIBUTES = """\
 n_components_ : int
         Size of the code (the width of :meth:`transform`'s output).
     n_features_in_ : int
@@ -61,21 +61,47 @@ n_components_ : int
     best_loss_ : float or None
         Lowest training loss, that of the epoch whose weights the model keeps;
         None with ``early_stopping=True``.
-    validation_scores_ : list of float or None
-        Validation score (mean of :meth:`score_samples` on the held-out rows)
-        of each epoch with ``early_stopping=True``; None otherwise.
-    best_validation_score_ : float or None
-        Best validation score, with ``early_stopping=True``.
     params_ : dict
         The trained weights, a nested dict of NumPy arrays (host memory, so a
         fitted model pickles and loads without the device it was trained on).
     model_state_ : dict
         The model's other Flax variables (batch statistics, dropout streams of
-        your modules), as NumPy arrays; empty for the built-in models.
+        your modules), as NumPy arrays; empty for the built-in models."""
+
+FITTED_ATTRIBUTES = (
+    _COMMON_ATTRIBUTES
+    + """
+    validation_scores_ : list of float or None
+        Validation score (mean of :meth:`score_samples` on the held-out rows)
+        of each epoch with ``early_stopping=True``; None otherwise.
+    best_validation_score_ : float or None
+        Best validation score, with ``early_stopping=True``.
     data_min_, data_max_ : ndarray of shape (n_features_in_,)
         Each feature's range in the training data, read by
         :meth:`reconstruction_error` and :meth:`score_samples` for values
         outside it."""
+)
+
+REGRESSOR_ATTRIBUTES = (
+    _COMMON_ATTRIBUTES
+    + """
+    validation_scores_ : list of float or None
+        Validation R^2 (on the held-out rows) of each epoch with
+        ``early_stopping=True``; None otherwise.
+    best_validation_score_ : float or None
+        Best validation R^2, with ``early_stopping=True``.
+    n_outputs_ : int
+        Number of target values per sample (the width of ``y`` as flat rows).
+    target_shape_ : tuple of int
+        Shape of one sample's target as given to ``fit``: ``()`` for 1-D ``y``,
+        ``(n_outputs,)`` for 2-D, the image shape for images."""
+)
+
+REGRESSOR_NOTES = """\
+``loss="auto"`` reads the targets: cross-entropy with a sigmoid output when
+    ``y`` lies in [0, 1] (pixel intensities), squared error otherwise. Inputs
+    may be any finite values. ``score`` is R^2, as for every scikit-learn
+    regressor; ``transform`` gives the code, the encoder's output for ``X``."""
 
 DENSE_PARAMETERS = """\
 hidden_layer_sizes : int or tuple of int, default=(128,)
@@ -130,5 +156,7 @@ def fill_doc(cls):
         dense_parameters=DENSE_PARAMETERS,
         conv_parameters=CONV_PARAMETERS,
         custom_module_parameters=CUSTOM_MODULE_PARAMETERS,
+        regressor_attributes=REGRESSOR_ATTRIBUTES,
+        regressor_notes=REGRESSOR_NOTES,
     )
     return cls

@@ -2,7 +2,7 @@
 
 Each member is an ordinary skae estimator (a clone with its own
 ``random_state``). Their fits are checked and planned one by one exactly as
-``fit`` would (:meth:`BaseAutoencoder._plan_fit`), their training states are
+``fit`` would (:meth:`EncoderDecoder._plan_fit`), their training states are
 stacked, and :func:`skae._training.train_members` trains an epoch of all of
 them in one jitted call (``jax.vmap`` over the stacked states and keys). Each
 member then records its own fitted state, as after its own ``fit``: a member
@@ -28,7 +28,7 @@ def fit_together(members: list, X) -> list:
     diverges keeps the weights of its best epoch, as after its own ``fit``; the
     others are not affected. Returns the members, fitted.
     """
-    plans = [member._plan_fit(X, incremental=False, continuing=False) for member in members]
+    plans = [member._plan_fit(X, None, incremental=False, continuing=False) for member in members]
     configs = [member._epoch_config(plan) for member, plan in zip(members, plans)]
     if len(members) == 1 or any(config != configs[0] for config in configs[1:]):
         for member in members:

@@ -75,13 +75,13 @@ class PositiveInts(HasMethods):
         return "a sequence of positive ints (possibly empty)"
 
 
-def check_unit_interval(low: float, high: float, loss: str) -> None:
-    """Raise when cross-entropy is asked of data outside [0, 1]."""
+def check_unit_interval(low: float, high: float, loss: str, input_name: str = "X") -> None:
+    """Raise when cross-entropy is asked of data (``X``, or targets ``y``) outside [0, 1]."""
     if low < 0.0 or high > 1.0:
         origin = "loss='auto' chose 'bce' at fit, so it" if loss == "auto" else "loss='bce'"
         raise ValueError(
-            f"{origin} needs X in [0, 1]; got min={low:.4g}, max={high:.4g}. "
-            "Scale X (for example with MinMaxScaler(clip=True)) or use loss='mse'."
+            f"{origin} needs {input_name} in [0, 1]; got min={low:.4g}, max={high:.4g}. "
+            f"Scale {input_name} (for example with MinMaxScaler(clip=True)) or use loss='mse'."
         )
 
 
@@ -92,7 +92,9 @@ def resolve_output_activation(output_activation: str, loss: str) -> str:
     return "sigmoid" if output_activation == "logistic" else output_activation
 
 
-def resolve_loss(loss: str, output_activation: str, low: float, high: float) -> tuple[str, str]:
+def resolve_loss(
+    loss: str, output_activation: str, low: float, high: float, input_name: str = "X"
+) -> tuple[str, str]:
     """Turn ``"auto"`` settings into ``(loss, output_activation)`` for data in [low, high].
 
     ``loss="auto"`` is cross-entropy with a sigmoid output when the data lies in
@@ -107,11 +109,11 @@ def resolve_loss(loss: str, output_activation: str, low: float, high: float) -> 
                 "loss='bce' needs a sigmoid output (output_activation='auto' or "
                 f"'sigmoid'); got output_activation={output_activation!r}."
             )
-        check_unit_interval(low, high, loss)
+        check_unit_interval(low, high, loss, input_name)
     return loss, output_activation
 
 
-def check_finite_float32(X, estimator_name: str):
+def check_finite_float32(X, estimator_name: str, input_name: str = "X"):
     """``(X as float32, min, max)``; raises on NaN, infinity or float32 overflow.
 
     Everything runs in float32, so a float64 value beyond float32's range
@@ -135,13 +137,13 @@ def check_finite_float32(X, estimator_name: str):
         low, high = float(summary[2]), float(summary[3])
     if has_nan:
         raise ValueError(
-            f"Input X contains NaN. {estimator_name} does not accept missing values; "
+            f"Input {input_name} contains NaN. {estimator_name} does not accept missing values; "
             "impute them first (for example with sklearn.impute.SimpleImputer in a "
             "Pipeline) or drop the rows that have them."
         )
     if has_inf:
         raise ValueError(
-            f"Input X contains infinity or a value too large for float32 (|x| > "
+            f"Input {input_name} contains infinity or a value too large for float32 (|x| > "
             f"{FLOAT32_MAX:.4g}), the precision {estimator_name} computes in."
         )
     return X32, low, high

@@ -144,8 +144,11 @@ def to_device(abstract: nnx.State, host: dict) -> nnx.State:
     return state
 
 
-def check_model_shapes(graphs: ModelGraphs, params, model_state, n_features: int) -> int:
-    """Check that the model encodes and decodes rows of ``n_features`` values.
+def check_model_shapes(
+    graphs: ModelGraphs, params, model_state, n_features: int, n_outputs: int | None = None
+) -> int:
+    """Check that the model encodes rows of ``n_features`` values and decodes
+    them to rows of ``n_outputs`` values (``n_features`` when None).
 
     Returns the code size. Runs on shapes only (``jax.eval_shape``), so a user's
     module that does not fit gets a clear error before any training.
@@ -175,9 +178,11 @@ def check_model_shapes(graphs: ModelGraphs, params, model_state, n_features: int
         raise ValueError(
             f"The decoder cannot take the encoder's codes of shape {codes.shape}: {error}"
         ) from error
-    if outputs.shape != (2, n_features):
+    n_outputs = n_features if n_outputs is None else n_outputs
+    if outputs.shape != (2, n_outputs):
+        what = "the input's shape" if n_outputs == n_features else "the targets' shape"
         raise ValueError(
-            f"The decoder must return the input's shape: for codes of shape {codes.shape} "
-            f"it returned {outputs.shape}, expected (2, {n_features})."
+            f"The decoder must return {what}: for codes of shape {codes.shape} "
+            f"it returned {outputs.shape}, expected (2, {n_outputs})."
         )
     return int(codes.shape[1])

@@ -5,6 +5,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 import skae
 
 SMALL = {"n_components": 2, "max_iter": 3}
+FAST_REGRESSION = {**SMALL, "max_iter": 20, "batch_size": 16, "learning_rate_init": 1e-2}
 
 ESTIMATORS = [
     skae.Autoencoder(hidden_layer_sizes=(4,), **SMALL),
@@ -15,6 +16,9 @@ ESTIMATORS = [
     skae.ContractiveAutoencoder(hidden_layer_sizes=(4,), **SMALL),
     skae.VariationalAutoencoder(hidden_layer_sizes=(4,), **SMALL),
     skae.ConvolutionalVariationalAutoencoder(filters=(4,), **SMALL),
+    # A regressor must reach R^2 > 0.5 on scikit-learn's regression check data.
+    skae.AutoencoderRegressor(hidden_layer_sizes=(4,), **FAST_REGRESSION),
+    skae.ConvolutionalAutoencoderRegressor(filters=(4,), **FAST_REGRESSION),
     skae.AutoencoderOutlierDetector(
         skae.Autoencoder(hidden_layer_sizes=(4,), **SMALL), n_estimators=2
     ),

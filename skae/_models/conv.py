@@ -138,8 +138,15 @@ class ConvAutoencoder(nnx.Module):
     mirror image: (a dense layer back to the feature map), then per level a
     convolution and a nearest-neighbour upsampling cropped to the encoder's size
     at that level (so odd sizes such as 7 or 15 come back exactly), and a last
-    convolution to the image's channels. Upsampling then convolving avoids the
+    convolution to the image's channels (``output_channels`` when given: a
+    model that maps images to images of other channels, such as grey to
+    colour). Upsampling then convolving avoids the
     checkerboard artefacts of transposed convolutions (Odena et al., 2016).
+
+    With ``n_outputs`` (targets that are not images of the input's size, such
+    as a few numbers per image) the decoder is instead one dense layer from the
+    code (after ``activation`` when the code is a dense layer) to ``n_outputs``
+    values.
 
     ``variational`` and ``gaussian_scale`` are as for
     :class:`skae._models.dense.DenseAutoencoder`.
@@ -161,6 +168,8 @@ class ConvAutoencoder(nnx.Module):
         implementation: str | None = None,
         variational: bool = False,
         gaussian_scale: bool = False,
+        output_channels: int | None = None,
+        n_outputs: int | None = None,
         rngs: nnx.Rngs,
     ):
         # Chosen when the model is built, so a model trained on a GPU and
@@ -181,23 +190,30 @@ class ConvAutoencoder(nnx.Module):
         self.encoder_convs = nnx.List(
             [conv(n_in, n_out, stride) for n_in, n_out in zip(channels[:-1], channels[1:])]
         )
-        # Decoder convolutions: last filters -> last filters, then back down the list.
-        decoder_channels = (filters[-1], *filters[::-1])
-        self.decoder_convs = nnx.List(
-            [conv(n_in, n_out) for n_in, n_out in zip(decoder_channels[:-1], decoder_channels[1:])]
-        )
-        self.output_conv = conv(filters[0], image_shape[2])
+        if n_outputs is None:  # the decoder mirrors the encoder
+            # Decoder convolutions: last filters -> last filters, then back down the list.
+            decoder_channels = (filters[-1], *filters[::-1])
+            self.decoder_convs = nnx.List(
+                [conv(a, b) for a, b in zip(decoder_channels[:-1], decoder_channels[1:])]
+            )
+            output_channels = image_shape[2] if output_channels is None else output_channels
+            self.output_conv = conv(filters[0], output_channels)
+        else:  # a dense layer from the code instead
+            self.decoder_convs, self.output_conv = nnx.List([]), None
         height, width = self.sizes[-1]
         self.map_shape = (height, width, filters[-1])
         map_size = math.prod(self.map_shape)
+        code_size = map_size if n_components is None else n_components
         if n_components is None:
-            self.to_code = self.from_code = None
+            self.to_code = None
         else:
             n_code_outputs = 2 * n_components if variational else n_components
             self.to_code = nnx.Linear(map_size, n_code_outputs, rngs=rngs)
-            self.from_code = nnx.Linear(n_components, map_size, rngs=rngs)
+        mirrored = n_components is not None and n_outputs is None
+        self.from_code = nnx.Linear(n_components, map_size, rngs=rngs) if mirrored else None
+        self.to_outputs = None if n_outputs is None else nnx.Linear(code_size, n_outputs, rngs=rngs)
         self.variational = variational
-        n_features = math.prod(self.image_shape)
+        n_features = n_outputs or math.prod(self.image_shape[:2]) * output_channels
         self.log_scale = nnx.Param(jnp.zeros((n_features,))) if gaussian_scale else None
 
     def feature_map(self, x: jax.Array) -> jax.Array:
@@ -221,6 +237,9 @@ class ConvAutoencoder(nnx.Module):
         return features if self.to_code is None else self.to_code(features)
 
     def decode(self, code: jax.Array) -> jax.Array:
+        if self.to_outputs is not None:
+            hidden = code if self.to_code is None else apply_activation(self.activation, code)
+            return self.to_outputs(hidden)
         if self.from_code is not None:
             code = apply_activation(self.activation, self.from_code(code))
         x = code.reshape(-1, *self.map_shape)

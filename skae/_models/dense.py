@@ -39,7 +39,8 @@ class DenseAutoencoder(nnx.Module):
     """Dense autoencoder whose decoder mirrors the encoder.
 
     ``n_features -> *hidden_layer_sizes -> n_components`` then back through the
-    same widths in reverse. The code goes through ``code_activation`` (linear by
+    same widths in reverse, to ``n_outputs`` values (``n_features`` when None;
+    another width when the model maps inputs to other targets). The code goes through ``code_activation`` (linear by
     default, as in PCA); the decoder's last layer returns raw outputs (the output
     activation is applied by the caller, see :mod:`skae._models`).
 
@@ -60,18 +61,20 @@ class DenseAutoencoder(nnx.Module):
         code_activation: str = "identity",
         variational: bool = False,
         gaussian_scale: bool = False,
+        n_outputs: int | None = None,
         rngs: nnx.Rngs,
     ):
+        n_outputs = n_features if n_outputs is None else n_outputs
         n_code_outputs = 2 * n_components if variational else n_components
         self.encoder = DenseStack(
             (n_features, *hidden_layer_sizes, n_code_outputs), activation, rngs=rngs
         )
         self.decoder = DenseStack(
-            (n_components, *hidden_layer_sizes[::-1], n_features), activation, rngs=rngs
+            (n_components, *hidden_layer_sizes[::-1], n_outputs), activation, rngs=rngs
         )
         self.code_activation = code_activation
         self.variational = variational
-        self.log_scale = nnx.Param(jnp.zeros((n_features,))) if gaussian_scale else None
+        self.log_scale = nnx.Param(jnp.zeros((n_outputs,))) if gaussian_scale else None
 
     def encode_distribution(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
         """Mean and log-variance of the posterior (``variational=True`` only)."""
