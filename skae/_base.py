@@ -485,6 +485,112 @@ class EncoderDecoder(
         codes = self._chunked(lambda chunk: _engine.encode(graph, variables, chunk), X)
         return codes.astype(X.dtype, copy=False)
 
+    def get_layer_names(self) -> list[str]:
+        """Names of the layers :meth:`layer_activations` reads, from input to output.
+
+        - dense models: ``encoder.0``, ``encoder.1``, ... (each hidden layer,
+          after ``activation``), ``code``, ``decoder.0``, ... , ``output``;
+        - convolutional models: ``encoder.0``, ... (the feature map after each
+          level's convolution, activation and pooling), ``code``,
+          ``decoder.dense`` (with a dense code), ``decoder.0``, ... (after each
+          level's upsampling), ``output``;
+        - your ``encoder``/``decoder`` modules: the Flax path of every
+          submodule (``encoder``, ``encoder.layers.0``, ``decoder``, ...) in the
+          order their calls return, then ``code`` and ``output``.
+
+        ``code`` is what :meth:`transform` returns and ``output`` the model's
+        output after the output activation.
+
+        Returns
+        -------
+        names : list of str
+        """
+        check_is_fitted(self)
+        return list(self._layer_shapes())
+
+    def _layer_shapes(self) -> dict[str, tuple[int, ...]]:
+        graph, variables = self._eval_model()
+        return _engine.layer_shapes(graph, variables, self.n_features_in_)
+
+    def _layer_name(self, layer) -> str:
+        """The name of ``layer``, given by name or by index into :meth:`get_layer_names`."""
+        names = self.get_layer_names()
+        if isinstance(layer, Integral) and not isinstance(layer, bool):
+            if not -len(names) <= layer < len(names):
+                raise ValueError(
+                    f"layer={layer} is out of range: this model has {len(names)} layers, {names}."
+                )
+            return names[layer]
+        if layer not in names:
+            raise ValueError(f"layer={layer!r} is not a layer of this model; its layers: {names}.")
+        return layer
+
+    def layer_activations(self, X, layer) -> np.ndarray:
+        """The output of one layer of the model for ``X``, one row per sample.
+
+        Feed a hidden layer to a classifier, plot it, or compare layers:
+        ``layer`` is a name from :meth:`get_layer_names` or an index into it
+        (``0`` the first layer, ``-1`` the output). Convolutional feature maps
+        are flattened, height, width then channels, as
+        :meth:`get_layer_feature_names_out` names them.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs (images for the convolutional models); any finite values.
+        layer : str or int
+            The layer.
+
+        Returns
+        -------
+        activations : ndarray of shape (n_samples, n_units)
+            In the dtype of ``X`` (float32 or float64).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from skae import Autoencoder
+        >>> X = load_digits().data / 16
+        >>> ae = Autoencoder(hidden_layer_sizes=(32,), max_iter=5, random_state=0).fit(X)
+        >>> ae.get_layer_names()
+        ['encoder.0', 'code', 'decoder.0', 'output']
+        >>> ae.layer_activations(X, "encoder.0").shape
+        (1797, 32)
+        >>> ae.get_layer_feature_names_out("encoder.0")[:2]
+        array(['encoder.0_0', 'encoder.0_1'], dtype=object)
+        """
+        X = self._validate_for_inference(X)
+        name = self._layer_name(layer)
+        graph, variables = self._eval_model()
+        activation = self.out_activation_
+        activations = self._chunked(
+            lambda chunk: _engine.layer_output(graph, activation, variables, chunk, name), X
+        )
+        return activations.astype(X.dtype, copy=False)
+
+    def get_layer_feature_names_out(self, layer) -> np.ndarray:
+        """Column names of :meth:`layer_activations` for ``layer``.
+
+        ``"{layer}_{unit}"`` for a dense layer, ``"{layer}_y{row}_x{col}_c{channel}"``
+        for a convolutional feature map.
+
+        Parameters
+        ----------
+        layer : str or int
+            The layer, as for :meth:`layer_activations`.
+
+        Returns
+        -------
+        names : ndarray of str objects
+        """
+        name = self._layer_name(layer)
+        shape = self._layer_shapes()[name]
+        if len(shape) == 3:
+            names = [f"{name}_y{y}_x{x}_c{c}" for y, x, c in np.ndindex(*shape)]
+        else:
+            names = [f"{name}_{unit}" for unit in range(int(np.prod(shape)))]
+        return np.asarray(names, dtype=object)
+
 
 class BaseAutoencoder(EncoderDecoder):
     """Base class for skae's autoencoders, trained to reconstruct ``X``.

@@ -286,6 +286,32 @@ def reconstruct(graphdef, output_activation: str, variables, inputs: jax.Array) 
     return apply_activation(output_activation, model.decode(model.encode(inputs)))
 
 
+@partial(jax.jit, static_argnames=("graphdef", "output_activation", "layer"))
+def layer_output(graphdef, output_activation: str, variables, inputs: jax.Array, layer: str):
+    """One layer's output for ``inputs``, flattened to ``(n, n_units)``.
+
+    ``output`` is the reconstruction (after the output activation).
+    """
+    outputs = nnx.merge(graphdef, *variables).layer_outputs(inputs)
+    value = outputs[layer]
+    if layer == "output":
+        value = apply_activation(output_activation, value)
+    return value.reshape(value.shape[0], -1)
+
+
+def layer_shapes(graphdef, variables, n_features: int) -> dict[str, tuple[int, ...]]:
+    """``{layer name: shape of one sample's output}``, input to output (nothing computed)."""
+    names = []
+
+    def outputs(variables, inputs):
+        by_name = nnx.merge(graphdef, *variables).layer_outputs(inputs)
+        names.extend(by_name)  # a dict returned from a traced function loses its order
+        return list(by_name.values())
+
+    shapes = jax.eval_shape(outputs, variables, jax.ShapeDtypeStruct((1, n_features), jnp.float32))
+    return {name: tuple(shape.shape[1:]) for name, shape in zip(names, shapes)}
+
+
 @partial(jax.jit, static_argnames="graphdef")
 def jacobian_sq_norms(graphdef, variables, inputs: jax.Array) -> jax.Array:
     """Exact squared Frobenius norm of the encoder's Jacobian at each input row."""

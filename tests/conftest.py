@@ -1,4 +1,6 @@
 import gc
+import os
+from pathlib import Path
 
 import jax
 import numpy as np
@@ -26,6 +28,18 @@ def digits():
     """Digits scaled to [0, 1], split into (X_train, X_test, y_train, y_test)."""
     data = load_digits()
     return train_test_split(data.data / 16.0, data.target, random_state=0)
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    """The folder of mnist.npz and fashion_mnist.npz: $SKAE_DATA_DIR or ../shared/data.
+
+    Tests that need it skip when it is absent.
+    """
+    folder = Path(os.environ.get("SKAE_DATA_DIR", Path(__file__).parents[2] / "shared" / "data"))
+    if not (folder / "mnist.npz").exists():
+        pytest.skip(f"no MNIST data in {folder}")
+    return folder
 
 
 @pytest.fixture

@@ -33,3 +33,5 @@ def test_readme_tour_runs(tmp_path, monkeypatch):
     assert np.array_equal(loaded.score_samples(X_test), saved.score_samples(X_test))
     assert namespace["cleaned"].shape == (1797, 8, 8)
     assert namespace["new_digits"].shape == (10, 8, 8)
+    assert namespace["unmarked"].shape == (450, 8, 8)
+    assert namespace["colourised"].shape == (5, 16, 16, 3)

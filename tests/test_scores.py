@@ -27,11 +27,12 @@ def small(cls):
     return cls(hidden_layer_sizes=(32,), **SMALL)
 
 
-# The autoencoders; the outlier detector's scores are tested in test_outliers.py.
+# The autoencoders (the estimators that score their input); the outlier
+# detector's scores are tested in test_outliers.py.
 ESTIMATORS = [
     getattr(skae, name)
     for name in skae.__all__
-    if isinstance(getattr(skae, name), type) and name != "AutoencoderOutlierDetector"
+    if hasattr(getattr(skae, name), "score_samples") and name != "AutoencoderOutlierDetector"
 ]
 VARIATIONAL = {skae.VariationalAutoencoder, skae.ConvolutionalVariationalAutoencoder}
 

@@ -216,33 +216,67 @@ class ConvAutoencoder(nnx.Module):
         n_features = n_outputs or math.prod(self.image_shape[:2]) * output_channels
         self.log_scale = nnx.Param(jnp.zeros((n_features,))) if gaussian_scale else None
 
-    def feature_map(self, x: jax.Array) -> jax.Array:
-        """The encoder's last feature map, flattened, for flat input rows."""
+    def _encoder_maps(self, x: jax.Array) -> list[jax.Array]:
+        """The feature map after each level (convolution, activation, pooling)."""
         x = x.reshape(-1, *self.image_shape)
+        maps = []
         for conv in self.encoder_convs:
             x = apply_activation(self.activation, conv(x))
             if self.downsampling == "maxpool":
                 x = max_pool_2x2(x)
-        return x.reshape(x.shape[0], -1)
+            maps.append(x)
+        return maps
+
+    def feature_map(self, x: jax.Array) -> jax.Array:
+        """The encoder's last feature map, flattened, for flat input rows."""
+        last = self._encoder_maps(x)[-1]
+        return last.reshape(last.shape[0], -1)
 
     def encode_distribution(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
         """Mean and log-variance of the posterior (``variational=True`` only)."""
         mean, log_var = jnp.split(self.to_code(self.feature_map(x)), 2, axis=-1)
         return mean, clip_log_variance(log_var)
 
-    def encode(self, x: jax.Array) -> jax.Array:
-        if self.variational:
-            return self.encode_distribution(x)[0]
-        features = self.feature_map(x)
-        return features if self.to_code is None else self.to_code(features)
+    def _code(self, features: jax.Array) -> jax.Array:
+        """The code from the flat last feature map (the posterior mean for a VAE)."""
+        if self.to_code is None:
+            return features
+        code = self.to_code(features)
+        return jnp.split(code, 2, axis=-1)[0] if self.variational else code
 
-    def decode(self, code: jax.Array) -> jax.Array:
+    def encode(self, x: jax.Array) -> jax.Array:
+        return self._code(self.feature_map(x))
+
+    def _decoder_outputs(self, code: jax.Array) -> dict[str, jax.Array]:
+        """Each decoder step's output by name; the last, ``output``, is raw."""
         if self.to_outputs is not None:
             hidden = code if self.to_code is None else apply_activation(self.activation, code)
-            return self.to_outputs(hidden)
+            return {"output": self.to_outputs(hidden)}
+        outputs = {}
         if self.from_code is not None:
             code = apply_activation(self.activation, self.from_code(code))
+            outputs["decoder.dense"] = code
         x = code.reshape(-1, *self.map_shape)
-        for conv, (height, width) in zip(self.decoder_convs, self.sizes[-2::-1]):
-            x = upsample_2x(apply_activation(self.activation, conv(x)), height, width)
-        return self.output_conv(x).reshape(x.shape[0], -1)
+        for level, (conv, (height, width)) in enumerate(
+            zip(self.decoder_convs, self.sizes[-2::-1])
+        ):
+            x = outputs[f"decoder.{level}"] = upsample_2x(
+                apply_activation(self.activation, conv(x)), height, width
+            )
+        outputs["output"] = self.output_conv(x).reshape(x.shape[0], -1)
+        return outputs
+
+    def decode(self, code: jax.Array) -> jax.Array:
+        return self._decoder_outputs(code)["output"]
+
+    def layer_outputs(self, x: jax.Array) -> dict[str, jax.Array]:
+        """Each layer's output, input to output (see :mod:`skae._models`).
+
+        ``encoder.0``, ``encoder.1``, ... (the feature map after each level),
+        ``code``, then ``decoder.dense`` (with a dense code), ``decoder.0``,
+        ``decoder.1``, ... (after each level's upsampling) and ``output`` (raw).
+        """
+        maps = self._encoder_maps(x)
+        code = self._code(maps[-1].reshape(maps[-1].shape[0], -1))
+        encoded = {f"encoder.{level}": feature_map for level, feature_map in enumerate(maps)}
+        return {**encoded, "code": code, **self._decoder_outputs(code)}

@@ -29,10 +29,16 @@ class DenseStack(nnx.Module):
             [nnx.Linear(n_in, n_out, rngs=rngs) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
         )
 
-    def __call__(self, x: jax.Array) -> jax.Array:
+    def outputs(self, x: jax.Array) -> list[jax.Array]:
+        """Every layer's output: after ``activation``, but the last one's raw."""
+        outputs = []
         for layer in self.layers[:-1]:
             x = apply_activation(self.activation, layer(x))
-        return self.layers[-1](x)
+            outputs.append(x)
+        return [*outputs, self.layers[-1](x)]
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return self.outputs(x)[-1]
 
 
 class DenseAutoencoder(nnx.Module):
@@ -40,9 +46,10 @@ class DenseAutoencoder(nnx.Module):
 
     ``n_features -> *hidden_layer_sizes -> n_components`` then back through the
     same widths in reverse, to ``n_outputs`` values (``n_features`` when None;
-    another width when the model maps inputs to other targets). The code goes through ``code_activation`` (linear by
-    default, as in PCA); the decoder's last layer returns raw outputs (the output
-    activation is applied by the caller, see :mod:`skae._models`).
+    another width when the model maps inputs to other targets). The code goes
+    through ``code_activation`` (linear by default, as in PCA); the decoder's
+    last layer returns raw outputs (the output activation is applied by the
+    caller, see :mod:`skae._models`).
 
     With ``variational=True`` the encoder's last layer gives ``2 * n_components``
     values, the mean and the log-variance of a Gaussian posterior
@@ -81,13 +88,33 @@ class DenseAutoencoder(nnx.Module):
         mean, log_var = jnp.split(self.encoder(x), 2, axis=-1)
         return mean, clip_log_variance(log_var)
 
-    def encode(self, x: jax.Array) -> jax.Array:
+    def _code(self, encoded: jax.Array) -> jax.Array:
+        """The code from the encoder's last layer (the posterior mean for a VAE)."""
         if self.variational:
-            return self.encode_distribution(x)[0]
-        return apply_activation(self.code_activation, self.encoder(x))
+            return jnp.split(encoded, 2, axis=-1)[0]
+        return apply_activation(self.code_activation, encoded)
+
+    def encode(self, x: jax.Array) -> jax.Array:
+        return self._code(self.encoder(x))
 
     def decode(self, code: jax.Array) -> jax.Array:
         return self.decoder(code)
+
+    def layer_outputs(self, x: jax.Array) -> dict[str, jax.Array]:
+        """Each layer's output, input to output (see :mod:`skae._models`).
+
+        ``encoder.0``, ``encoder.1``, ... (hidden layers, after ``activation``),
+        ``code``, ``decoder.0``, ... and ``output`` (raw).
+        """
+        encoded = self.encoder.outputs(x)
+        code = self._code(encoded[-1])
+        decoded = self.decoder.outputs(code)
+        return {
+            **{f"encoder.{i}": hidden for i, hidden in enumerate(encoded[:-1])},
+            "code": code,
+            **{f"decoder.{i}": hidden for i, hidden in enumerate(decoded[:-1])},
+            "output": decoded[-1],
+        }
 
 
 def make_user_module(spec, rngs: nnx.Rngs) -> nnx.Module:
@@ -126,3 +153,48 @@ class ComposedAutoencoder(nnx.Module):
 
     def decode(self, code: jax.Array) -> jax.Array:
         return self.decoder(code)
+
+    def layer_outputs(self, x: jax.Array) -> dict[str, jax.Array]:
+        """The output of each of the user's submodules, by its Flax path
+        (``encoder``, ``encoder.layers.0``, ...), then ``code`` and ``output``.
+
+        A submodule called more than once gives its last call's output.
+        """
+        (code, raw), outputs = submodule_outputs(self, lambda: self._forward(x))
+        return {**outputs, "code": code, "output": raw}
+
+    def _forward(self, x):
+        code = self.encode(x)
+        return code, self.decode(code)
+
+
+def submodule_outputs(module: nnx.Module, forward: Callable):
+    """``(forward(), {path: output})``: the output of every submodule of ``module``.
+
+    Each submodule's class is swapped, for the call only, for a subclass whose
+    ``__call__`` records its output under the submodule's Flax path (as
+    ``nnx.capture(..., method_outputs=...)`` does in newer Flax). Meant for
+    the copies ``nnx.merge`` makes inside a traced function. Outputs come in
+    the order the calls returned (a layer before the module holding it).
+    """
+    outputs, swapped = {}, []
+    for path, node in nnx.iter_graph(module):
+        if not path or not isinstance(node, nnx.Module):
+            continue
+        name = ".".join(str(part) for part in path)
+        original = type(node)
+
+        def recording_call(self, *args, _name=name, _original=original, **kwargs):
+            result = _original.__call__(self, *args, **kwargs)
+            outputs[_name] = result
+            return result
+
+        recording = type(original.__name__, (original,), {"__call__": recording_call})
+        object.__setattr__(node, "__class__", recording)
+        swapped.append((node, original))
+    try:
+        result = forward()
+    finally:
+        for node, original in swapped:
+            object.__setattr__(node, "__class__", original)
+    return result, outputs
