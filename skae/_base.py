@@ -33,7 +33,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from . import _engine, _training, _variables
+from . import _engine, _training, _transfer, _variables
 from ._models.activations import ACTIVATIONS
 from ._objectives import Reconstruction
 from ._optimizers import OPTIMIZERS, OptimizerSpec
@@ -92,6 +92,7 @@ class _FitPlan:
     data_max: np.ndarray
     Y_train: np.ndarray | None = None  # the targets, None where they are the inputs
     Y_val: np.ndarray | None = None
+    frozen: tuple[str, ...] = ()  # layers kept fixed (skae._transfer)
 
 
 class EncoderDecoder(
@@ -119,6 +120,9 @@ class EncoderDecoder(
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "init_weights": [None, dict, HasMethods(["fit"])],
+        "init_layers": [StrOptions({"all", "encoder"})],
+        "freeze": ["boolean"],
     }
 
     # ----------------------------------------------------------------- hooks
@@ -233,6 +237,7 @@ class EncoderDecoder(
             graphs, params, model_state = self._device_model()
             opt_state = self._device["state"].opt_state if incremental else None
             n_components = self.n_components_
+            frozen = self.frozen_layers_ if self.freeze else ()
         else:
             loss, output_activation = resolve_loss(
                 self.loss, self.output_activation, low, high, targets_name
@@ -240,6 +245,7 @@ class EncoderDecoder(
             builder = self._model_builder(self.n_features_in_, loss)
             seed = int(check_random_state(self.random_state).randint(2**31 - 1))
             graphs, params, model_state = _variables.build_model(builder, seed)
+            params, frozen = self._initial_layers(params, builder)
             n_components = _variables.check_model_shapes(
                 graphs, params, model_state, self.n_features_in_, None if Y is None else Y.shape[1]
             )
@@ -294,7 +300,29 @@ class EncoderDecoder(
             data_max.astype(np.float64),
             Y_train,
             Y_val,
+            frozen,
         )
+
+    def _initial_layers(self, params, builder: partial):
+        """``(params with the layers of init_weights, the layers to keep fixed)``."""
+        if self.init_weights is None:
+            if self.freeze:
+                raise ValueError(
+                    "freeze=True keeps the layers taken from init_weights fixed, but "
+                    "init_weights is None. Give init_weights, or set freeze=False."
+                )
+            return params, ()
+        source = _transfer.source_weights(self.init_weights)
+        parts = None if self.init_layers == "all" else builder.func.ENCODER_PARTS
+        params, copied = _transfer.transfer(params, source, parts)
+        if not self.freeze:
+            return params, ()
+        if set(copied) == set(params.keys()):
+            raise ValueError(
+                f"freeze=True with init_layers={self.init_layers!r} keeps every layer fixed: "
+                "nothing left to train. Use init_layers='encoder', or freeze=False."
+            )
+        return params, copied
 
     def _continued_loss(
         self, low: float, high: float, incremental: bool, targets_name: str = "X"
@@ -332,6 +360,7 @@ class EncoderDecoder(
             rows,
             n_batches,
             self.alpha > 0,
+            plan.frozen,
         )
 
     def _run_training(self, plan: _FitPlan, incremental: bool, continuing: bool):
@@ -372,6 +401,7 @@ class EncoderDecoder(
         self._model_builder_ = plan.builder
         self._objective_ = plan.objective
         self._seed = plan.seed
+        self.frozen_layers_ = plan.frozen
         self.data_min_, self.data_max_ = plan.data_min, plan.data_max
         self._set_state(plan.graphs, result.state)
         previous_losses = self.loss_curve_ if continuing else []
@@ -738,6 +768,61 @@ class BaseAutoencoder(EncoderDecoder):
         )
         return decoded.astype(codes.dtype, copy=False)
 
+    _interpolation = "linear"  # the VAEs: "spherical"
+
+    def interpolate(self, x_a, x_b, n_steps: int = 10, *, method: str = "auto") -> np.ndarray:
+        """Decode the path from ``x_a`` to ``x_b`` in code space.
+
+        Encodes both samples, walks from one code to the other in ``n_steps``
+        equal steps (both ends included) and decodes each point: the
+        morphing strips of the autoencoder literature. ``method="auto"`` walks
+        a straight line for the plain autoencoders and a great circle
+        (spherical interpolation) for the variational ones, whose Gaussian
+        prior puts typical codes near a sphere (White, "Sampling Generative
+        Networks", 2016).
+
+        Parameters
+        ----------
+        x_a, x_b : array-like of shape (n_features,), or one image
+            The two samples (a row, an image, or an array holding one of them).
+        n_steps : int, default=10
+            Number of points on the path, at least 2.
+        method : {"auto", "linear", "spherical"}, default="auto"
+            How to walk between the codes.
+
+        Returns
+        -------
+        path : ndarray of shape (n_steps, n_features_in_)
+            The decoded points, as :meth:`inverse_transform` returns them;
+            the first and last are the reconstructions of ``x_a`` and ``x_b``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from skae import Autoencoder
+        >>> X = load_digits().data / 16
+        >>> ae = Autoencoder(n_components=4, max_iter=10, random_state=0).fit(X)
+        >>> ae.interpolate(X[0], X[1], n_steps=5).shape
+        (5, 64)
+        """
+        check_is_fitted(self)
+        if not isinstance(n_steps, Integral) or n_steps < 2:
+            raise ValueError(f"n_steps must be an int of at least 2; got {n_steps!r}.")
+        if method not in ("auto", "linear", "spherical"):
+            raise ValueError(f"method must be 'auto', 'linear' or 'spherical'; got {method!r}.")
+        ends = [np.asarray(x, dtype=float) for x in (x_a, x_b)]
+        for name, x in zip(("x_a", "x_b"), ends):
+            if x.size != self.n_features_in_:
+                raise ValueError(
+                    f"{name} must be one sample of {self.n_features_in_} values; got an "
+                    f"array of shape {x.shape}."
+                )
+        code_a, code_b = self.transform(np.stack([x.reshape(-1) for x in ends]))
+        method = self._interpolation if method == "auto" else method
+        steps = np.linspace(0.0, 1.0, n_steps)[:, None]
+        codes = _interpolate_codes(code_a, code_b, steps, method)
+        return self.inverse_transform(codes)
+
     def reconstruction_error(self, X):
         """Squared reconstruction error of each feature of each sample.
 
@@ -803,6 +888,25 @@ class BaseAutoencoder(EncoderDecoder):
         score : float
         """
         return float(np.mean(self.score_samples(X)))
+
+
+def _interpolate_codes(code_a, code_b, steps: np.ndarray, method: str) -> np.ndarray:
+    """Points at fractions ``steps`` (a column) of the way from ``code_a`` to ``code_b``.
+
+    Spherical interpolation (Shoemake, SIGGRAPH 1985) follows the arc
+    between the two codes rather than the chord, which for Gaussian codes cuts
+    through the unlikely region near the origin; it falls back to a straight
+    line for codes in (nearly) the same direction.
+    """
+    linear = (1 - steps) * code_a + steps * code_b
+    norm_a, norm_b = np.linalg.norm(code_a), np.linalg.norm(code_b)
+    if method == "linear" or min(norm_a, norm_b) == 0:
+        return linear
+    cosine = np.clip(np.dot(code_a / norm_a, code_b / norm_b), -1.0, 1.0)
+    angle = np.arccos(cosine)
+    if np.sin(angle) < 1e-6:
+        return linear
+    return (np.sin((1 - steps) * angle) * code_a + np.sin(steps * angle) * code_b) / np.sin(angle)
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,9 @@ class ContractiveAutoencoder(ContractiveMixin, CustomModules, BaseAutoencoder):
         warm_start=False,
         random_state=None,
         verbose=0,
+        init_weights=None,
+        init_layers="all",
+        freeze=False,
         encoder=None,
         decoder=None,
     ):
@@ -100,5 +103,8 @@ class ContractiveAutoencoder(ContractiveMixin, CustomModules, BaseAutoencoder):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.init_weights = init_weights
+        self.init_layers = init_layers
+        self.freeze = freeze
         self.encoder = encoder
         self.decoder = decoder

@@ -84,6 +84,9 @@ class ConvolutionalAutoencoder(ConvolutionalArchitecture, BaseAutoencoder):
         warm_start=False,
         random_state=None,
         verbose=0,
+        init_weights=None,
+        init_layers="all",
+        freeze=False,
     ):
         self.n_components = n_components
         self.image_shape = image_shape
@@ -105,3 +108,6 @@ class ConvolutionalAutoencoder(ConvolutionalArchitecture, BaseAutoencoder):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.init_weights = init_weights
+        self.init_layers = init_layers
+        self.freeze = freeze

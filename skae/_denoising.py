@@ -85,6 +85,9 @@ class DenoisingAutoencoder(DenoisingMixin, CustomModules, BaseAutoencoder):
         warm_start=False,
         random_state=None,
         verbose=0,
+        init_weights=None,
+        init_layers="all",
+        freeze=False,
         encoder=None,
         decoder=None,
     ):
@@ -107,6 +110,9 @@ class DenoisingAutoencoder(DenoisingMixin, CustomModules, BaseAutoencoder):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.init_weights = init_weights
+        self.init_layers = init_layers
+        self.freeze = freeze
         self.encoder = encoder
         self.decoder = decoder
 
@@ -181,6 +187,9 @@ class ConvolutionalDenoisingAutoencoder(DenoisingMixin, ConvolutionalArchitectur
         warm_start=False,
         random_state=None,
         verbose=0,
+        init_weights=None,
+        init_layers="all",
+        freeze=False,
     ):
         self.n_components = n_components
         self.image_shape = image_shape
@@ -204,3 +213,6 @@ class ConvolutionalDenoisingAutoencoder(DenoisingMixin, ConvolutionalArchitectur
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.init_weights = init_weights
+        self.init_layers = init_layers
+        self.freeze = freeze

@@ -39,7 +39,19 @@ loss : {"auto", "mse", "bce"}, default="auto"
         Seeds the weights, the shuffling, the noise and the validation split:
         the same seed gives the same model on the same machine.
     verbose : int or bool, default=0
-        1 shows a progress bar with the loss of each epoch; 0 prints nothing."""
+        1 shows a progress bar with the loss of each epoch; 0 prints nothing.
+    init_weights : fitted estimator, FrozenEstimator or dict, default=None
+        Start from another model's trained layers instead of random ones
+        (transfer learning): a fitted skae estimator wrapped in
+        ``sklearn.frozen.FrozenEstimator`` (``clone``, so every
+        ``GridSearchCV`` fold, then keeps it fitted), or its ``params_``. Read
+        at the start of a new fit only; the layers must have the same shapes.
+    init_layers : {"all", "encoder"}, default="all"
+        Which layers to take from ``init_weights``: all of them, or the
+        encoder's (up to the code), the decoder starting afresh.
+    freeze : bool, default=False
+        Keep the layers taken from ``init_weights`` exactly as they are while
+        the others train (``frozen_layers_``)."""
 
 _COMMON_ATTRIBUTES = """\
 n_components_ : int
@@ -61,6 +73,9 @@ n_components_ : int
     best_loss_ : float or None
         Lowest training loss, that of the epoch whose weights the model keeps;
         None with ``early_stopping=True``.
+    frozen_layers_ : tuple of str
+        Top-level names of the layers kept fixed (``freeze=True``), such as
+        ``("encoder",)``; empty otherwise.
     params_ : dict
         The trained weights, a nested dict of NumPy arrays (host memory, so a
         fitted model pickles and loads without the device it was trained on).

@@ -29,6 +29,7 @@ from flax import nnx
 from ._losses import encoder_jacobian_sq_norm, l2_penalty
 from ._models.activations import apply_activation
 from ._optimizers import OptimizerSpec
+from ._transfer import keep_frozen
 
 # Compiler options for programs that run once per fit (initialisation, stacking
 # an ensemble's states): on CPU, XLA's optimisation passes cost more time than
@@ -77,6 +78,7 @@ class EpochConfig:
     batch_size: int
     n_batches: int
     l2_penalty: bool = True  # False when alpha == 0: the penalty is not computed at all
+    frozen: tuple[str, ...] = ()  # top-level layers kept as they are (see skae._transfer)
 
 
 def bucket(n: int) -> int:
@@ -206,6 +208,8 @@ def run_epoch(
         params, opt_state = config.optimizer.update(
             grads, state.opt_state, state.params, hyper["learning_rate"]
         )
+        if config.frozen:  # after the update, so that no optimizer (weight decay...) moves them
+            params = keep_frozen(params, state.params, config.frozen)
         finite &= jnp.isfinite(loss)
         # The step is kept only for a batch holding real rows (bucket padding
         # adds batches of padding only) and while every loss so far was

@@ -218,6 +218,8 @@ def _skae_version() -> str:
 @cache
 def _registry() -> dict[str, type]:
     """The classes a file may name: skae's estimators, models and objectives."""
+    from sklearn.frozen import FrozenEstimator  # init_weights=FrozenEstimator(fitted model)
+
     import skae
 
     from . import _objectives
@@ -227,7 +229,7 @@ def _registry() -> dict[str, type]:
     classes = [
         getattr(skae, name) for name in skae.__all__ if isinstance(getattr(skae, name), type)
     ]
-    classes += [DenseAutoencoder, ComposedAutoencoder, ConvAutoencoder]
+    classes += [DenseAutoencoder, ComposedAutoencoder, ConvAutoencoder, FrozenEstimator]
     classes += [
         value
         for value in vars(_objectives).values()
@@ -256,7 +258,8 @@ def _encode_estimator(estimator, arrays: dict, path: str) -> dict:
         for name, value in vars(estimator).items()
         if name not in params and name not in _CACHES
     }
-    device = getattr(estimator, "_device", None)
+    # vars(), not getattr: a FrozenEstimator forwards attributes to its estimator.
+    device = vars(estimator).get("_device")
     if device is not None:  # the optimizer state lives in the device copy
         attributes["_optimizer_state"] = device["state"].opt_state
     optimizer_state = attributes.pop("_optimizer_state", None)

@@ -285,6 +285,9 @@ class AutoencoderRegressor(_Regression, CustomModules, EncoderDecoder):
         warm_start=False,
         random_state=None,
         verbose=0,
+        init_weights=None,
+        init_layers="all",
+        freeze=False,
         encoder=None,
         decoder=None,
     ):
@@ -305,6 +308,9 @@ class AutoencoderRegressor(_Regression, CustomModules, EncoderDecoder):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.init_weights = init_weights
+        self.init_layers = init_layers
+        self.freeze = freeze
         self.encoder = encoder
         self.decoder = decoder
 
@@ -396,6 +402,9 @@ class ConvolutionalAutoencoderRegressor(_Regression, ConvolutionalArchitecture, 
         warm_start=False,
         random_state=None,
         verbose=0,
+        init_weights=None,
+        init_layers="all",
+        freeze=False,
     ):
         self.n_components = n_components
         self.image_shape = image_shape
@@ -417,6 +426,9 @@ class ConvolutionalAutoencoderRegressor(_Regression, ConvolutionalArchitecture, 
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.init_weights = init_weights
+        self.init_layers = init_layers
+        self.freeze = freeze
 
     def _model_builder(self, n_features: int, loss: str) -> partial:
         builder = super()._model_builder(n_features, loss)

@@ -83,6 +83,9 @@ class SparseAutoencoder(SparseMixin, CustomModules, BaseAutoencoder):
         warm_start=False,
         random_state=None,
         verbose=0,
+        init_weights=None,
+        init_layers="all",
+        freeze=False,
         encoder=None,
         decoder=None,
     ):
@@ -106,5 +109,8 @@ class SparseAutoencoder(SparseMixin, CustomModules, BaseAutoencoder):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.init_weights = init_weights
+        self.init_layers = init_layers
+        self.freeze = freeze
         self.encoder = encoder
         self.decoder = decoder

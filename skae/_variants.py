@@ -175,6 +175,8 @@ class VariationalMixin:
         """
         return super().score_samples(X)
 
+    _interpolation = "spherical"  # see BaseAutoencoder.interpolate
+
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
         """Generate new data: decode codes drawn from the prior N(0, I).
 

@@ -88,6 +88,9 @@ class VariationalAutoencoder(VariationalMixin, DenseArchitecture, BaseAutoencode
         warm_start=False,
         random_state=None,
         verbose=0,
+        init_weights=None,
+        init_layers="all",
+        freeze=False,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -108,6 +111,9 @@ class VariationalAutoencoder(VariationalMixin, DenseArchitecture, BaseAutoencode
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.init_weights = init_weights
+        self.init_layers = init_layers
+        self.freeze = freeze
 
 
 @fill_doc
@@ -181,6 +187,9 @@ class ConvolutionalVariationalAutoencoder(
         warm_start=False,
         random_state=None,
         verbose=0,
+        init_weights=None,
+        init_layers="all",
+        freeze=False,
     ):
         self.n_components = n_components
         self.image_shape = image_shape
@@ -204,3 +213,6 @@ class ConvolutionalVariationalAutoencoder(
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.init_weights = init_weights
+        self.init_layers = init_layers
+        self.freeze = freeze

@@ -14,6 +14,7 @@ def test_there_are_examples():
     assert EXAMPLES
 
 
+@pytest.mark.slow  # each trains for several seconds
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda path: path.stem)
 def test_example_runs_in_quick_mode(script, tmp_path):
     result = subprocess.run(

@@ -43,7 +43,10 @@ def test_a_hidden_layer_is_the_activation_of_its_weights(dense, digits):
     first = dense.params_["encoder"]["layers"][0]
     expected = np.maximum(X @ first["kernel"] + first["bias"], 0)  # relu
     np.testing.assert_allclose(dense.layer_activations(X, "encoder.0"), expected, atol=1e-5)
-    assert list(dense.get_layer_feature_names_out("encoder.0")[:2]) == ["encoder.0_0", "encoder.0_1"]
+    assert list(dense.get_layer_feature_names_out("encoder.0")[:2]) == [
+        "encoder.0_0",
+        "encoder.0_1",
+    ]
 
 
 def test_a_hidden_layer_feeds_a_classifier(digits):

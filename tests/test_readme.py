@@ -35,3 +35,8 @@ def test_readme_tour_runs(tmp_path, monkeypatch):
     assert namespace["new_digits"].shape == (10, 8, 8)
     assert namespace["unmarked"].shape == (450, 8, 8)
     assert namespace["colourised"].shape == (5, 16, 16, 3)
+    assert namespace["hidden"].shape == (1797, 32) and len(namespace["columns"]) == 32
+    reuse, ae, flat = namespace["reuse"], namespace["ae"], namespace["flat"]
+    assert np.array_equal(reuse.transform(flat), ae.transform(flat))  # the frozen encoder
+    assert namespace["morph"].shape == (8, 64)
+    assert namespace["report"]["skae"]["compression_ratio"] == 64 / (8 * 2)

@@ -156,6 +156,8 @@ class ConvAutoencoder(nnx.Module):
     weights.
     """
 
+    ENCODER_PARTS = ("encoder_convs", "to_code")  # the weights init_layers="encoder" copies
+
     def __init__(
         self,
         image_shape: Sequence[int],

@@ -58,6 +58,8 @@ class DenseAutoencoder(nnx.Module):
     deviation ``log_scale`` for a Gaussian likelihood.
     """
 
+    ENCODER_PARTS = ("encoder",)  # the weights init_layers="encoder" copies
+
     def __init__(
         self,
         n_features: int,
@@ -135,6 +137,8 @@ class ComposedAutoencoder(nnx.Module):
     ``code_activation`` is applied to the encoder's output, as for the built-in
     models (a sparse autoencoder's sigmoid or ReLU code).
     """
+
+    ENCODER_PARTS = ("encoder",)
 
     def __init__(
         self,
