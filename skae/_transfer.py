@@ -13,13 +13,13 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
 
 
 def source_weights(init_weights) -> Mapping:
     """The weights (a ``params_``-shaped dict) that ``init_weights`` stands for."""
-    estimator = getattr(init_weights, "estimator", None)  # a FrozenEstimator
-    if estimator is not None and hasattr(estimator, "params_"):
-        init_weights = estimator
+    if isinstance(init_weights, FrozenEstimator):
+        init_weights = init_weights.estimator
     if isinstance(init_weights, Mapping):
         return init_weights
     if hasattr(init_weights, "fit"):
