@@ -32,7 +32,8 @@ def psnr(images_true, images_pred, *, data_range: float = 1.0) -> float:
 
 
 def mean_ssim(images_true, images_pred, image_shape, *, data_range: float = 1.0) -> float | None:
-    """Mean structural similarity of the images, or None without scikit-image."""
+    """Mean structural similarity of the images, or None without scikit-image
+    (``pip install "skae[images]"``)."""
     try:
         from skimage.metrics import structural_similarity
     except ImportError:
