@@ -5,7 +5,7 @@ from ._contractive import ContractiveAutoencoder
 from ._convolutional import ConvolutionalAutoencoder
 from ._denoising import ConvolutionalDenoisingAutoencoder, DenoisingAutoencoder
 from ._outliers import AutoencoderOutlierDetector
-from ._persistence import load, save
+from ._persistence import load, save, skops_trusted_types
 from ._regressor import AutoencoderRegressor, ConvolutionalAutoencoderRegressor
 from ._sparse import SparseAutoencoder
 from ._variational import ConvolutionalVariationalAutoencoder, VariationalAutoencoder
@@ -24,5 +24,6 @@ __all__ = [
     "VariationalAutoencoder",
     "load",
     "save",
+    "skops_trusted_types",
 ]
 __version__ = "0.1.0"

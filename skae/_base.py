@@ -181,7 +181,11 @@ class EncoderDecoder(
         state = dict(super().__getstate__())  # a copy: object's is self.__dict__
         device = state.pop("_device", None)
         if device is not None:
-            state["_optimizer_state"] = jax.tree.map(np.asarray, device["state"].opt_state)
+            # Its leaves only, as NumPy arrays: the tree (Optax and Flax
+            # containers) is rebuilt from the optimizer at load, so loaders
+            # that trust few types (skops.io) need not trust those.
+            opt_state = device["state"].opt_state
+            state["_optimizer_state"] = [np.asarray(leaf) for leaf in jax.tree.leaves(opt_state)]
         # An Optax transformation is made of closures, which the standard
         # pickle module cannot store; cloudpickle stores them by value.
         if not isinstance(state.get("optimizer"), str | type(None)):
@@ -457,8 +461,12 @@ class EncoderDecoder(
             )
             params = _variables.to_device(abstract_params, self.params_)
             model_state = _variables.to_device(abstract_state, self.model_state_)
-            opt_state = getattr(self, "_optimizer_state", None)
-            opt_state = None if opt_state is None else jax.device_put(opt_state)
+            leaves = getattr(self, "_optimizer_state", None)
+            opt_state = None
+            if leaves is not None:
+                opt_state = optimizer_state_from_leaves(
+                    self._optimizer_spec(), abstract_params, jax.tree.leaves(leaves)
+                )
             self._device = {
                 "graphs": graphs,
                 "state": _engine.TrainState(params, opt_state, model_state),
@@ -970,6 +978,18 @@ def validation_split(n_samples: int, fraction: float, seed: int):
 def abstract_opt_state(spec: OptimizerSpec, params):
     """The shapes of the optimizer state ``spec`` gives ``params`` (nothing computed)."""
     return jax.eval_shape(lambda p: spec.init(p, jnp.float32(0.0)), params)
+
+
+def optimizer_state_from_leaves(spec: OptimizerSpec, params, leaves: list):
+    """The optimizer state ``spec`` gives ``params``, filled with ``leaves``, on the device.
+
+    None when the leaves do not fit it (the ``optimizer`` parameter was
+    changed after fitting): ``partial_fit`` then starts a fresh optimizer state.
+    """
+    expected = abstract_opt_state(spec, params)
+    if [tuple(leaf.shape) for leaf in jax.tree.leaves(expected)] != [np.shape(x) for x in leaves]:
+        return None
+    return jax.tree.unflatten(jax.tree.structure(expected), [jnp.asarray(x) for x in leaves])
 
 
 def _fits(opt_state, spec: OptimizerSpec, params) -> bool:

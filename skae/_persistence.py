@@ -35,7 +35,6 @@ from flax import nnx
 from sklearn.base import BaseEstimator
 
 from . import _variables
-from ._base import abstract_opt_state
 
 MAGIC = b"\x89SKAE\r\n\x1a"
 FORMAT_VERSION = 1
@@ -210,6 +209,38 @@ def _skae_version() -> str:
     from . import __version__
 
     return __version__
+
+
+def skops_trusted_types() -> list[str]:
+    """The types to trust when loading skae estimators with ``skops.io``.
+
+    ``skops.io.load(path, trusted=skae.skops_trusted_types())`` loads a file
+    that ``skops.io.dump`` wrote from a fitted skae estimator, or from a
+    Pipeline holding them: skae's estimator classes, its model classes (the
+    fitted architecture), its training objectives (small dataclasses) and
+    ``functools.partial``, which holds the architecture's class and
+    settings; weights and optimizer state are NumPy arrays. An estimator
+    whose ``optimizer`` is an Optax object (not a name) pickles it by value,
+    which a safe loader must refuse: save those with :func:`skae.save` and
+    ``custom_objects``.
+
+    Returns
+    -------
+    types : list of str
+        Fully qualified type names, sorted.
+
+    Examples
+    --------
+    >>> import skae
+    >>> "skae._autoencoder.Autoencoder" in skae.skops_trusted_types()
+    True
+    """
+    names = {
+        f"{cls.__module__}.{cls.__qualname__}"
+        for cls in _registry().values()
+        if cls.__module__.startswith("skae")
+    }
+    return sorted(names | {"functools.partial"})
 
 
 # ----------------------------------------------------------- what is stored
@@ -402,7 +433,7 @@ def _decode_estimator(encoded: dict, arrays: dict, custom_objects: dict):
         _check_weights(cls.__name__, attributes)
     if "optimizer_state" in encoded:
         leaves = [_decode(leaf, arrays, custom_objects) for leaf in encoded["optimizer_state"]]
-        attributes["_optimizer_state"] = _optimizer_state(estimator, attributes, leaves)
+        attributes["_optimizer_state"] = leaves  # fitted to the optimizer on first use
     for name, value in attributes.items():
         setattr(estimator, name, value)
     return estimator
@@ -431,18 +462,3 @@ def _shapes(tree) -> dict:
         jax.tree_util.keystr(path): shape(leaf)
         for path, leaf in jax.tree_util.tree_leaves_with_path(tree)
     }
-
-
-def _optimizer_state(estimator, attributes: dict, leaves: list):
-    """The saved optimizer state in the structure the estimator's optimizer gives it.
-
-    None when it does not fit the estimator's optimizer (the ``optimizer``
-    parameter was changed after fitting): ``partial_fit`` then starts a fresh
-    optimizer state, as it would have without the file.
-    """
-    abstract_params = _variables.abstract_model(attributes["_model_builder_"])[1]
-    expected = abstract_opt_state(estimator._optimizer_spec(), abstract_params)
-    shapes = [tuple(leaf.shape) for leaf in jax.tree.leaves(expected)]
-    if shapes != [np.shape(leaf) for leaf in leaves]:
-        return None
-    return jax.tree.unflatten(jax.tree.structure(expected), leaves)
