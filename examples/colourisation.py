@@ -1,4 +1,5 @@
 """Colourising grey images: learn grey -> colour from pairs of photo patches.
+==========================================================================
 
 Cuts the two photos that ship with scikit-learn (``load_sample_images``) into
 16x16 patches, turns each into grey (its luma), and trains a
@@ -19,7 +20,7 @@ from skae.datasets import load_colour_patches, to_grey
 
 
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0], "colourisation.png")
+    args = parse_args((__doc__ or "").partition("\n")[0], "colourisation.png")
     train, test = train_test_split(load_colour_patches(size=16), test_size=0.3, random_state=0)
     grey_train, grey_test = to_grey(train), to_grey(test)
     model = ConvolutionalAutoencoderRegressor(

@@ -1,4 +1,5 @@
 """Compressing images with an autoencoder, against PCA at the same code size.
+==========================================================================
 
 Fits an Autoencoder on Fashion-MNIST for codes of 8, 16, 32 and 64 values and
 reports, for each, the compression ratio (a 28x28 uint8 image over its code
@@ -22,7 +23,7 @@ from skae.metrics import compression_report
 
 
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0], "compression.png")
+    args = parse_args((__doc__ or "").partition("\n")[0], "compression.png")
     fashion = None if args.quick else load_images(args.data_dir, "fashion_mnist", 10000, 2000)
     if fashion is None:
         train, test = train_test_split(load_digits().images / 16, random_state=0)

@@ -1,4 +1,5 @@
 """Outlier detection on digits: which images does an autoencoder find unusual, and why?
+====================================================================================
 
 Trains skae's AutoencoderOutlierDetector on the 0s of scikit-learn's digits with
 a few other digits mixed in (5% contamination), as unlabelled data would come,
@@ -34,7 +35,7 @@ def contaminated_split(rng):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smaller ensemble")
     parser.add_argument("--out", default="digits_outliers.png", help="where to save the figure")
     args = parser.parse_args()

@@ -1,4 +1,5 @@
 """Generating images with variational autoencoders, and morphing one into another.
+===============================================================================
 
 Fits a VariationalAutoencoder (dense) and a ConvolutionalVariationalAutoencoder
 on MNIST digits and on Fashion-MNIST items, then for each saves a grid of new
@@ -32,7 +33,7 @@ def data_sets(args):
 
 
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0], "generation.png")
+    args = parse_args((__doc__ or "").partition("\n")[0], "generation.png")
     import matplotlib
 
     matplotlib.use("Agg")

@@ -1,4 +1,5 @@
 """Denoising images: learn noisy -> clean from pairs, and beat a linear filter.
+============================================================================
 
 Adds Gaussian noise (standard deviation 0.3, clipped to [0, 1]) to MNIST
 digits and trains a ConvolutionalAutoencoderRegressor to map each noisy image
@@ -21,7 +22,7 @@ from skae.datasets import add_gaussian_noise
 
 
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0], "image_denoising.png")
+    args = parse_args((__doc__ or "").partition("\n")[0], "image_denoising.png")
     mnist = None if args.quick else load_images(args.data_dir, "mnist", 8000, 2000)
     if mnist is None:
         clean_train, clean_test = train_test_split(

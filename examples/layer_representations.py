@@ -1,4 +1,5 @@
 """What each layer has learnt: read every layer's output, and feed one to a classifier.
+====================================================================================
 
 Fits an Autoencoder (64-128-32-8 and back) on scikit-learn's digits without
 their labels, then, for every layer from the input to the reconstruction,
@@ -20,7 +21,7 @@ from skae import Autoencoder
 
 
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0], "layer_representations.png")
+    args = parse_args((__doc__ or "").partition("\n")[0], "layer_representations.png")
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X / 16, y, random_state=0)
     model = Autoencoder(

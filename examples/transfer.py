@@ -1,4 +1,5 @@
 """Transfer: start a new model from another one's trained layers.
+==============================================================
 
 Two uses of ``init_weights``, on scikit-learn's digits:
 
@@ -61,7 +62,7 @@ def adapt(name, source_data, X_train, X_test, n_epochs=10):
 
 
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0], "transfer.png")
+    args = parse_args((__doc__ or "").partition("\n")[0], "transfer.png")
     X, y = load_digits(return_X_y=True)
     X = X / 16
     X_train, X_test = train_test_split(X[y >= 5], test_size=0.3, random_state=0)

@@ -1,4 +1,5 @@
 """Removing watermarks: learn watermarked -> clean from pairs.
+===========================================================
 
 Stamps a semi-transparent white mark at a random place on each image (a cross
 on scikit-learn's 8x8 digits, the text "skae" on Fashion-MNIST) and trains an
@@ -31,7 +32,7 @@ def stamped_pairs(clean_train, clean_test, copies: int):
 
 
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0], "watermark_removal.png")
+    args = parse_args((__doc__ or "").partition("\n")[0], "watermark_removal.png")
     clean_train, clean_test = train_test_split(
         load_digits().images / 16, test_size=0.3, random_state=0
     )

@@ -757,7 +757,7 @@ class BaseAutoencoder(EncoderDecoder):
 
         Returns
         -------
-        X_reconstructed : ndarray of shape (n_samples, n_features_in_)
+        X_reconstructed : ndarray of shape (n_samples, `n_features_in_`)
             In the dtype of the codes (float32 or float64).
         """
         check_is_fitted(self)
@@ -800,7 +800,7 @@ class BaseAutoencoder(EncoderDecoder):
 
         Returns
         -------
-        path : ndarray of shape (n_steps, n_features_in_)
+        path : ndarray of shape (n_steps, `n_features_in_`)
             The decoded points, as :meth:`inverse_transform` returns them;
             the first and last are the reconstructions of ``x_a`` and ``x_b``.
 

@@ -58,7 +58,7 @@ n_components_ : int
         Size of the code (the width of :meth:`transform`'s output).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during fit, when ``X`` has string column names.
     reconstruction_loss_ : {"mse", "bce"}
         The loss used, after resolving ``loss="auto"``.
@@ -91,7 +91,7 @@ FITTED_ATTRIBUTES = (
         of each epoch with ``early_stopping=True``; None otherwise.
     best_validation_score_ : float or None
         Best validation score, with ``early_stopping=True``.
-    data_min_, data_max_ : ndarray of shape (n_features_in_,)
+    data_min_, data_max_ : ndarray of shape (`n_features_in_`,)
         Each feature's range in the training data, read by
         :meth:`reconstruction_error` and :meth:`score_samples` for values
         outside it."""

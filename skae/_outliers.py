@@ -79,12 +79,12 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     Attributes
     ----------
     estimators_ : list of fitted skae autoencoders
-    center_, scale_ : ndarray of shape (n_features_in_,) or None
+    center_, scale_ : ndarray of shape (`n_features_in_`,) or None
         The standardisation (None with ``scale=False``).
     offset_ : float
         ``decision_function = score_samples - offset_``; negative for outliers.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
 
     See Also
     --------

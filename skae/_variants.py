@@ -192,7 +192,7 @@ class VariationalMixin:
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_features_in_)
+        X_new : ndarray of shape (n_samples, `n_features_in_`)
         """
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or n_samples < 1:
