@@ -221,3 +221,17 @@ def test_verbose_shows_progress_and_quiet_prints_nothing(small_X, capfd):
     Autoencoder(max_iter=3, verbose=1, random_state=0).fit(small_X)
     out, err = capfd.readouterr()
     assert "Autoencoder" in err and "loss=" in err and "3/3" in err
+
+
+def test_polars_output_and_input(digits):
+    pl = pytest.importorskip("polars")
+    X = digits[1]
+    frame = pl.DataFrame(X, schema=[f"pixel{i}" for i in range(X.shape[1])])
+    model = Autoencoder(n_components=3, max_iter=2, random_state=0).set_output(transform="polars")
+    codes = model.fit(frame).transform(frame)
+    assert isinstance(codes, pl.DataFrame)
+    assert codes.columns == ["autoencoder0", "autoencoder1", "autoencoder2"]
+    assert list(model.feature_names_in_[:2]) == ["pixel0", "pixel1"]
+    np.testing.assert_array_equal(
+        codes.to_numpy(), model.set_output(transform="default").transform(X)
+    )
