@@ -113,7 +113,15 @@ def add_gaussian_noise(images, noise_level=0.3, random_state=None) -> np.ndarray
 
 
 def to_grey(images) -> np.ndarray:
-    """Luma of colour images ``(n, h, w, 3)``, as ``(n, h, w, 1)`` images."""
+    """Luma of colour images ``(n, h, w, 3)``, as ``(n, h, w, 1)`` images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae.datasets import to_grey
+    >>> to_grey(np.ones((2, 4, 4, 3))).shape
+    (2, 4, 4, 1)
+    """
     images = np.asarray(images, dtype=float)
     return (images @ LUMA_WEIGHTS)[..., None]
 

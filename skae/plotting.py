@@ -143,6 +143,18 @@ class ReconstructionDisplay:
     figure_ : matplotlib Figure
     images_ : list of AxesImage
         Originals first, then reconstructions.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import Autoencoder
+    >>> from skae.plotting import ReconstructionDisplay
+    >>> X = load_digits().data / 16
+    >>> ae = Autoencoder(max_iter=5, random_state=0).fit(X)
+    >>> ReconstructionDisplay.from_estimator(ae, X, n_images=4).axes_.shape
+    (2, 4)
     """
 
     def __init__(self, images, reconstructions, image_shape):
@@ -198,6 +210,19 @@ class LatentSpaceDisplay:
         One panel, or two with ``pca_codes``.
     figure_ : matplotlib Figure
     scatters_ : list of PathCollection
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import Autoencoder
+    >>> from skae.plotting import LatentSpaceDisplay
+    >>> X = load_digits().data / 16
+    >>> ae = Autoencoder(n_components=2, max_iter=5, random_state=0).fit(X)
+    >>> y = load_digits().target
+    >>> len(LatentSpaceDisplay.from_estimator(ae, X, y, with_pca=True).axes_)
+    2
     """
 
     def __init__(self, codes, labels=None, pca_codes=None):
@@ -256,6 +281,19 @@ class OutlierScoresDisplay:
         One per image (empty without images).
     figure_ : matplotlib Figure
     threshold_line_ : Line2D or None
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import AutoencoderOutlierDetector
+    >>> from skae.plotting import OutlierScoresDisplay
+    >>> X = load_digits().data / 16
+    >>> detector = AutoencoderOutlierDetector(n_estimators=2, random_state=0).fit(X)
+    >>> display = OutlierScoresDisplay.from_estimator(detector, X, n_images=3)
+    >>> len(display.image_axes_), display.threshold_line_ is not None
+    (3, True)
     """
 
     def __init__(self, scores, threshold=None, images=None, image_shape=None):
@@ -320,6 +358,18 @@ class FeatureErrorDisplay:
     ax_ : Axes
     figure_ : matplotlib Figure
     artist_ : BarContainer or AxesImage
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import Autoencoder
+    >>> from skae.plotting import FeatureErrorDisplay
+    >>> X = load_digits().data / 16
+    >>> ae = Autoencoder(max_iter=5, random_state=0).fit(X)
+    >>> FeatureErrorDisplay.from_estimator(ae, X[0], image_shape=(8, 8)).artist_.get_array().shape
+    (8, 8)
     """
 
     def __init__(self, errors, feature_names=None, image_shape=None):
@@ -376,6 +426,18 @@ class SamplesDisplay:
     axes_ : ndarray of Axes, shape (n_rows, n_columns)
     figure_ : matplotlib Figure
     images_ : list of AxesImage
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import VariationalAutoencoder
+    >>> from skae.plotting import SamplesDisplay
+    >>> X = load_digits().data / 16
+    >>> vae = VariationalAutoencoder(max_iter=5, random_state=0).fit(X)
+    >>> SamplesDisplay.from_estimator(vae, n_samples=4, x_a=X[0], x_b=X[1]).axes_.shape
+    (2, 8)
     """
 
     def __init__(self, samples, image_shape, interpolation=None):

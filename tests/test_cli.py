@@ -144,3 +144,13 @@ def test_demo_runs_the_readme_main_job(workdir):
     result = run("demo", cwd=workdir)
     assert result.returncode == 0, result.stderr
     assert "PCA" in result.stdout and "Autoencoder" in result.stdout
+
+
+def test_parquet_input(fitted, workdir):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    X = np.load(workdir / "digits.npy")[:50]
+    pd.DataFrame(X, columns=[f"pixel{i}" for i in range(64)]).to_parquet(workdir / "d.parquet")
+    result = run("transform", fitted, "d.parquet", "-o", "codes_pq.npy", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    np.testing.assert_allclose(np.load(workdir / "codes_pq.npy"), skae.load(fitted).transform(X))
