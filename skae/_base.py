@@ -9,6 +9,7 @@ reconstruction errors, scores); the regressors (``skae._regressor``) map ``X``
 to targets ``y`` instead. The epoch loop itself is :func:`skae._training.train`.
 """
 
+import copy
 import pickle
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -21,6 +22,7 @@ import cloudpickle
 import jax
 import jax.numpy as jnp
 import numpy as np
+from flax import nnx
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -174,6 +176,21 @@ class EncoderDecoder(
         # Outputs come back in the input's float dtype (computation is float32).
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+    def __repr__(self, N_CHAR_MAX=700):
+        # A Flax module instance given as a parameter (encoder=, decoder=)
+        # would print all of its weights; show its class instead.
+        modules = {
+            name: value
+            for name, value in self.get_params(deep=False).items()
+            if isinstance(value, nnx.Module)
+        }
+        if not modules:
+            return super().__repr__(N_CHAR_MAX)
+        shown = copy.copy(self)
+        for name, module in modules.items():
+            setattr(shown, name, _ShortRepr(f"{type(module).__name__}(...)"))
+        return super(EncoderDecoder, shown).__repr__(N_CHAR_MAX)
 
     def __getstate__(self):
         # Device arrays and compiled functions are caches: never pickled, rebuilt
@@ -376,7 +393,9 @@ class EncoderDecoder(
         validation_score = self._validation_scorer(plan)
         n_epochs = 1 if incremental else self.max_iter
         previous_epochs = self.n_iter_ if continuing else 0
-        with EpochProgress(n_epochs, type(self).__name__, enabled=bool(self.verbose)) as bar:
+        with EpochProgress(
+            n_epochs, type(self).__name__, self.verbose, previous_epochs, stream=incremental
+        ) as bar:
 
             def on_epoch(loss, score):
                 bar.update(loss=loss) if score is None else bar.update(loss=loss, val_score=score)
@@ -395,6 +414,8 @@ class EncoderDecoder(
                 validation_score=validation_score,
                 on_epoch=on_epoch,
             )
+            best = None if result.best_epoch is None else previous_epochs + result.best_epoch
+            bar.finish(result.outcome, best if not incremental else None)
         return result
 
     def _record_fit(self, plan: _FitPlan, result, incremental: bool, continuing: bool) -> None:
@@ -953,6 +974,16 @@ def _check_has_columns(X, estimator_name: str) -> None:
             f"Found array with 0 feature(s) (shape={tuple(shape)}) while a minimum of 1 "
             f"is required by {estimator_name}."
         )
+
+
+class _ShortRepr:
+    """A stand-in that prints as the text it holds (see ``EncoderDecoder.__repr__``)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
 
 
 class _ByValue:

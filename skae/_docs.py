@@ -39,7 +39,10 @@ loss : {"auto", "mse", "bce"}, default="auto"
         Seeds the weights, the shuffling, the noise and the validation split:
         the same seed gives the same model on the same machine.
     verbose : int or bool, default=0
-        1 shows a progress bar with the loss of each epoch; 0 prints nothing.
+        1 shows a progress bar for ``fit`` with the loss of each epoch, ended
+        at the epoch training stopped at with the best epoch kept (no bar for
+        ``partial_fit``, one epoch of a stream per call); 2 also prints a line
+        per epoch (``partial_fit`` too); 0 prints nothing.
     init_weights : fitted estimator, FrozenEstimator or dict, default=None
         Start from another model's trained layers instead of random ones
         (transfer learning): a fitted skae estimator wrapped in

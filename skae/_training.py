@@ -70,6 +70,8 @@ class TrainingResult:
         Validation score of each completed epoch (empty without a scorer).
     best_score : float or None
         Best score seen (minus the loss, or the validation score).
+    best_epoch : int or None
+        Number, counted from 1 within this call, of the epoch whose state is kept.
     outcome : {"converged", "max_iter", "diverged", "interrupted"}
         Why training stopped.
     """
@@ -78,6 +80,7 @@ class TrainingResult:
     losses: list = field(default_factory=list)
     validation_scores: list = field(default_factory=list)
     best_score: float | None = None
+    best_epoch: int | None = None
     outcome: str = "max_iter"
 
 
@@ -151,6 +154,7 @@ def train(
             is_best, stop = stopping.update(score)
             if is_best or not keep_best:
                 kept = state
+                result.best_epoch = len(result.losses)
             if stop and keep_best:
                 result.outcome = "converged"
                 break

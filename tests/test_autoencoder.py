@@ -235,3 +235,37 @@ def test_polars_output_and_input(digits):
     np.testing.assert_array_equal(
         codes.to_numpy(), model.set_output(transform="default").transform(X)
     )
+
+
+def test_early_stop_ends_the_bar_where_training_stopped(small_X, capfd):
+    model = Autoencoder(max_iter=200, tol=10.0, n_iter_no_change=2, verbose=1, random_state=0)
+    model.fit(small_X)
+    _, err = capfd.readouterr()
+    last = err.strip().splitlines()[-1] if "\n" in err.strip() else err.strip().split("\r")[-1]
+    assert model.n_iter_ < 200
+    assert f"{model.n_iter_}/{model.n_iter_}" in last and "/200" not in last
+    best = int(np.argmin(model.loss_curve_)) + 1  # the epoch of best_loss_
+    assert "stopped: no improvement" in last and f"best epoch {best} kept" in last
+
+
+def test_partial_fit_shows_no_bar_and_verbose_2_prints_epoch_lines(small_X, capfd):
+    model = Autoencoder(max_iter=3, verbose=1, random_state=0)
+    for _ in range(3):
+        model.partial_fit(small_X)
+    out, err = capfd.readouterr()
+    assert out == "" and "1/1" not in err
+    Autoencoder(max_iter=3, verbose=2, random_state=0).fit(small_X)
+    out, err = capfd.readouterr()
+    lines = [line for line in out.splitlines() if "epoch" in line]
+    assert [line.split(":")[0] for line in lines] == [f"Autoencoder epoch {i}" for i in (1, 2, 3)]
+    assert "3/3" in err
+
+
+def test_repr_of_an_estimator_with_module_instances_is_short():
+    from flax import nnx
+
+    rngs = nnx.Rngs(0)
+    model = Autoencoder(encoder=nnx.Linear(64, 4, rngs=rngs), decoder=nnx.Linear(4, 64, rngs=rngs))
+    text = repr(model)
+    assert text == "Autoencoder(decoder=Linear(...), encoder=Linear(...))"
+    assert isinstance(model.encoder, nnx.Linear)  # the estimator itself is unchanged
