@@ -140,6 +140,7 @@ def _baselines(X_train, Y_train, X_test, Y_test, identity):
     return psnr(identity, Y_test), psnr(ridge, flat(Y_test))
 
 
+@pytest.mark.slow
 def test_watermark_removal_on_digits_beats_identity_and_ridge():
     clean_train, clean_test = train_test_split(
         load_digits().images / 16, test_size=0.3, random_state=0
@@ -156,6 +157,7 @@ def test_watermark_removal_on_digits_beats_identity_and_ridge():
     assert achieved >= max(identity, ridge) + 1.0, (achieved, identity, ridge)
 
 
+@pytest.mark.slow
 def test_colourisation_of_sample_image_patches_beats_identity_and_ridge():
     colour = load_colour_patches(size=16)
     train, test = train_test_split(colour, test_size=0.3, random_state=0)

@@ -13,6 +13,7 @@ from sklearn.preprocessing import MinMaxScaler
 import skae
 
 sio = pytest.importorskip("skops.io")
+pytestmark = pytest.mark.slow  # fits six estimators and a pipeline
 
 FAST = {"max_iter": 3, "random_state": 0}
 ESTIMATORS = [

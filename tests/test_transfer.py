@@ -10,6 +10,8 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 
 import skae
 
+pytestmark = pytest.mark.slow  # trains a source model and several targets
+
 # Exactly max_iter epochs: no early stop on a flat loss.
 EXACT = {"hidden_layer_sizes": (32,), "n_components": 8, "tol": 0.0, "n_iter_no_change": 1000}
 
