@@ -24,7 +24,7 @@ def data_sets(args):
     sets = {}
     if not args.quick:
         for name in ("mnist", "fashion_mnist"):
-            images = load_images(args.data_dir, name, 5000, 500)
+            images = load_images(args.data_dir, name, 4000, 500)
             if images is not None:
                 sets[name] = images
     if not sets:
