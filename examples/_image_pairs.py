@@ -75,20 +75,19 @@ def fit_and_report(name, model, X_train, Y_train, X_test, Y_test, identity=None)
 
 
 def save_rows(rows: dict, path: str, title: str, n_images: int = 8) -> None:
-    """Save a grid: one row per entry of ``rows`` (label -> images), one column per image."""
+    """Save a grid with skae.plotting: one row per entry of ``rows`` (label -> images).
+
+    The first entry is the top row, and sets the intensity scale of all.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from skae.plotting import ReconstructionDisplay
 
-    fig, axes = plt.subplots(len(rows), n_images, figsize=(1.4 * n_images, 1.5 * len(rows)))
-    for row, (label, images) in zip(axes, rows.items()):
-        for ax, image in zip(row, np.clip(images[:n_images], 0, 1)):
-            ax.imshow(image.squeeze(), cmap="gray", vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
-        row[0].set_ylabel(label, fontsize=8)
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    (top_label, top), *others = ((label, np.asarray(x)[:n_images]) for label, x in rows.items())
+    below = {label: images.reshape(top.shape) for label, images in others}
+    display = ReconstructionDisplay.from_predictions(top, below, images_label=top_label)
+    display.figure_.suptitle(title)
+    display.figure_.tight_layout()
+    display.figure_.savefig(path, dpi=100)
     print(f"saved {path}")

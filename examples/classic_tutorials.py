@@ -5,7 +5,8 @@ What "Building Autoencoders in Keras" (Chollet, 2016) and its successors teach,
 on scikit-learn's digits, each a few lines of skae:
 
 1. a single-layer, a deep and a convolutional autoencoder: test reconstruction
-   error side by side with PCA;
+   error side by side with PCA (on MNIST too, with ``--data-dir`` holding
+   ``mnist.npz`` and without ``--quick``: the tutorial's 32-value code);
 2. an undercomplete code against an overcomplete one, made sparse by an L1
    penalty (most units silent for each image);
 3. a contractive code, less sensitive to its input than a plain one;
@@ -13,16 +14,16 @@ on scikit-learn's digits, each a few lines of skae:
 5. a 2-D map of the digits beside PCA's.
 
 Denoising and VAE generation have their own examples (``image_denoising.py``,
-``generation.py``). Saves test digits above each model's reconstructions and
-the 2-D maps.
+``generation.py``). Saves test images above each model's reconstructions and
+the 2-D maps, drawn with ``skae.plotting``.
 
-Run: python examples/classic_tutorials.py [--quick] [--out classic_tutorials.png]
+Run: python examples/classic_tutorials.py [--quick] [--data-dir ../shared/data]
 """
 
-import argparse
 import warnings
 
 import numpy as np
+from _image_pairs import load_images, parse_args
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
@@ -38,31 +39,47 @@ from skae import (
 )
 
 
+def compare_reconstructions(name, X_train, X_test, n_components, epochs, conv_epochs, **conv):
+    """Fit PCA and the three classic autoencoders; print test MSE; return 10 reconstructions."""
+    side = int(round(X_train.shape[1] ** 0.5))
+    models = {
+        "PCA": PCA(n_components=n_components),
+        "single layer": Autoencoder(n_components, hidden_layer_sizes=(), max_iter=epochs),
+        "deep": Autoencoder(n_components, hidden_layer_sizes=(128, 64), max_iter=epochs),
+        "convolutional": ConvolutionalAutoencoder(
+            n_components, image_shape=(side, side), max_iter=conv_epochs, **conv
+        ),
+    }
+    print(f"1. {name}: reconstruction from a code of {n_components} values (test MSE)")
+    reconstructions = {}
+    for label, model in models.items():
+        if label != "PCA":
+            model.set_params(random_state=0)
+        decoded = model.fit(X_train).inverse_transform(model.transform(X_test))
+        reconstructions[label] = decoded[:10]
+        print(f"   {label:<14} {np.mean((decoded - X_test) ** 2):.4f}")
+    return reconstructions
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer epochs")
-    parser.add_argument("--out", default="classic_tutorials.png", help="where to save the figure")
-    args = parser.parse_args()
+    args = parse_args((__doc__ or "").partition("\n")[0], "classic_tutorials.png")
     warnings.simplefilter("ignore", ConvergenceWarning)
     epochs = 20 if args.quick else 80
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X / 16, y, random_state=0)
 
-    print("1. reconstruction from a code of 16 values (test MSE)")
-    models = {
-        "PCA": PCA(n_components=16),
-        "single layer": Autoencoder(16, hidden_layer_sizes=(), max_iter=epochs, random_state=0),
-        "deep": Autoencoder(16, hidden_layer_sizes=(128, 64), max_iter=epochs, random_state=0),
-        "convolutional": ConvolutionalAutoencoder(
-            16, image_shape=(8, 8), filters=(16, 32), max_iter=epochs // 3, random_state=0
-        ),
-    }
-    reconstructions = {"original": X_test[:10]}
-    for name, model in models.items():
-        model.fit(X_train)
-        decoded = model.inverse_transform(model.transform(X_test))
-        reconstructions[name] = decoded[:10]
-        print(f"   {name:<14} {np.mean((decoded - X_test) ** 2):.4f}")
+    mnist = None if args.quick else load_images(args.data_dir, "mnist", 10000, 2000)
+    if mnist is None:
+        shown = X_test[:10]
+        rows = compare_reconstructions(
+            "digits", X_train, X_test, 16, epochs, epochs // 3, filters=(16, 32)
+        )
+    else:
+        train, test = (images.reshape(len(images), -1) for images in mnist)
+        shown = test[:10]
+        rows = compare_reconstructions(
+            "MNIST", train, test, 32, 30, 4, filters=(16, 32), batch_size=128
+        )
 
     print("2. undercomplete (16) against overcomplete sparse (128 > 64 pixels) codes")
     sparse = SparseAutoencoder(128, hidden_layer_sizes=(128,), sparsity="l1", max_iter=epochs)
@@ -93,30 +110,22 @@ def main() -> None:
 
     print("5. a 2-D map")
     map_2d = Autoencoder(2, hidden_layer_sizes=(128, 64), max_iter=epochs, random_state=0)
-    codes = map_2d.fit(X_train).transform(X_test)
-    pca_codes = PCA(n_components=2).fit(X_train).transform(X_test)
+    map_2d.fit(X_train)
 
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig = plt.figure(figsize=(11, 7))
-    grid = fig.add_gridspec(len(reconstructions) + 3, 10)
-    for row, (name, images) in enumerate(reconstructions.items()):
-        for column, image in enumerate(images):
-            ax = fig.add_subplot(grid[row, column])
-            ax.imshow(image.reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if column == 0:
-                ax.set_ylabel(name, fontsize=7)
-    for half, (title, values) in enumerate([("autoencoder 2-D code", codes), ("PCA", pca_codes)]):
-        ax = fig.add_subplot(grid[len(reconstructions) :, 5 * half : 5 * half + 5])
-        ax.scatter(values[:, 0], values[:, 1], c=y_test, cmap="tab10", s=6)
-        ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(args.out, dpi=100)
+    from skae.plotting import LatentSpaceDisplay, ReconstructionDisplay
+
+    figure = plt.figure(figsize=(11, 11))
+    top, bottom = figure.subfigures(2, 1, height_ratios=[1.3, 1])
+    ReconstructionDisplay.from_predictions(shown, rows, figure=top)
+    LatentSpaceDisplay.from_estimator(map_2d, X_test, y_test, with_pca=True, figure=bottom)
+    top.suptitle("Test images and their reconstructions")
+    bottom.suptitle("Digits mapped to two values")
+    figure.savefig(args.out, dpi=100)
     print(f"saved {args.out}")
 
 

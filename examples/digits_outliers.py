@@ -4,9 +4,10 @@
 Trains skae's AutoencoderOutlierDetector on the 0s of scikit-learn's digits with
 a few other digits mixed in (5% contamination), as unlabelled data would come,
 then scores held-out images where every non-0 is an outlier. Prints the
-ROC-AUC beside IsolationForest's and saves a figure of the most outlying
-test images above their per-pixel errors (``reconstruction_error``), which
-show what made each one unusual.
+ROC-AUC beside IsolationForest's and saves a figure drawn with
+``skae.plotting``: the histogram of test scores with the threshold, the most
+outlying test images, and the per-pixel errors (``reconstruction_error``) of
+the most outlying one, which show what made it unusual.
 
 Run: python examples/digits_outliers.py [--quick] [--out digits_outliers.png]
 """
@@ -57,21 +58,16 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    worst = np.argsort(outlier_score)[::-1][:8]
-    errors = detector.reconstruction_error(X_test[worst])
-    fig, axes = plt.subplots(2, len(worst), figsize=(1.6 * len(worst), 3.6))
-    for column, (index, error) in enumerate(zip(worst, errors)):
-        axes[0, column].imshow(X_test[index].reshape(8, 8), cmap="gray_r")
-        axes[0, column].set_title(f"score {outlier_score[index]:.1f}", fontsize=8)
-        axes[1, column].imshow(error.reshape(8, 8), cmap="magma")
-    axes[0, 0].set_ylabel("image")
-    axes[1, 0].set_ylabel("per-pixel error")
-    for ax in axes.flat:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.suptitle("Most outlying test images for a detector trained on 0s")
-    fig.tight_layout()
-    fig.savefig(args.out, dpi=100)
+    from skae.plotting import FeatureErrorDisplay, OutlierScoresDisplay
+
+    figure = plt.figure(figsize=(10, 8))
+    top, bottom = figure.subfigures(2, 1, height_ratios=[1.4, 1])
+    OutlierScoresDisplay.from_estimator(detector, X_test, n_images=8, figure=top)
+    worst = X_test[np.argmax(outlier_score)]
+    FeatureErrorDisplay.from_estimator(detector, worst, image_shape=(8, 8), ax=bottom.subplots())
+    top.suptitle("Test scores of a detector trained on 0s; the most outlying images")
+    bottom.suptitle("Where the most outlying image is reconstructed worst")
+    figure.savefig(args.out, dpi=100)
     print(f"saved {args.out}")
 
 

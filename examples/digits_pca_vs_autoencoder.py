@@ -79,18 +79,12 @@ def main() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from skae.plotting import ReconstructionDisplay
 
-    fig, axes = plt.subplots(3, 10, figsize=(10, 3.4))
-    for row, (name, images) in zip(axes, reconstructions.items()):
-        for ax, image in zip(row, images):
-            ax.imshow(image.reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
-        row[0].set_ylabel(name, fontsize=8)
-    fig.suptitle(f"Test digits and their reconstructions from {n_components} values")
-    fig.tight_layout()
-    fig.savefig(args.out, dpi=100)
+    original = reconstructions.pop("original")
+    display = ReconstructionDisplay.from_predictions(original, reconstructions)
+    display.figure_.suptitle(f"Test digits and their reconstructions from {n_components} values")
+    display.figure_.savefig(args.out, dpi=100)
     print(f"saved {args.out}")
 
 

@@ -39,6 +39,8 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from skae.plotting import SamplesDisplay
+
     sets = data_sets(args)
     epochs = 15 if args.quick else 8
     models = {
@@ -49,12 +51,9 @@ def main() -> None:
             n_components=8, filters=(16, 32), max_iter=epochs, random_state=0
         ),
     }
-    fig, axes = plt.subplots(
-        2 * len(sets) * len(models), 8, figsize=(8, 2.1 * len(sets) * len(models))
-    )
-    rows = iter(axes)
+    figure = plt.figure(figsize=(8, 2.6 * len(sets) * len(models)))
+    parts = iter(figure.subfigures(len(sets) * len(models), 1).ravel())
     for data_name, (train, test) in sets.items():
-        shape = train.shape[1:]
         for model_name, make in models.items():
             flat = model_name.startswith("dense")
             model = make().fit(train.reshape(len(train), -1) if flat else train)
@@ -63,18 +62,17 @@ def main() -> None:
             # never had any get very low ELBOs, which dominate the mean.
             elbo = np.median(model.score_samples(test_input))
             print(f"{data_name:<14} {model_name:<9} median held-out ELBO {elbo:8.2f} nats")
-            samples = model.sample(8, random_state=0).reshape(-1, *shape)
-            strip = model.interpolate(test_input[0], test_input[1], n_steps=8).reshape(-1, *shape)
-            for label, images in (("samples", samples), ("morph", strip)):
-                row = next(rows)
-                for ax, image in zip(row, images):
-                    ax.imshow(np.clip(image, 0, 1), cmap="gray", vmin=0, vmax=1)
-                    ax.set_xticks([])
-                    ax.set_yticks([])
-                row[0].set_ylabel(f"{data_name}\n{model_name}\n{label}", fontsize=6)
-    fig.suptitle("Samples from the prior and spherical interpolations")
-    fig.tight_layout()
-    fig.savefig(args.out, dpi=100)
+            part = next(parts)
+            SamplesDisplay.from_estimator(
+                model,
+                x_a=test_input[0],
+                x_b=test_input[1],
+                image_shape=train.shape[1:],
+                random_state=0,
+                figure=part,
+            )
+            part.suptitle(f"{data_name}, {model_name}: samples from the prior, a spherical path")
+    figure.savefig(args.out, dpi=100)
     print(f"saved {args.out}")
 
 

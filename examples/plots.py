@@ -6,14 +6,14 @@ AutoencoderOutlierDetector on scikit-learn's digits and draws every display:
 the loss curve with the validation score, test images above their
 reconstructions, the 2-D codes coloured by digit beside PCA's, the outlier
 scores with the threshold and the most outlying images, one image's per-pixel
-errors, and the VAE's samples with an interpolation strip. Prints what each
-figure holds and saves them side by side in one PNG.
+errors, and the VAE's samples with an interpolation strip. Each display draws
+into its own part of one figure (``Figure.subfigures``; the single-panel
+displays take an ``ax``), which is saved as one PNG; prints what each holds.
 
 Run: python examples/plots.py [--quick] [--out plots.png]
 """
 
 import argparse
-import io
 
 import matplotlib
 
@@ -47,35 +47,30 @@ def main() -> None:
     vae = VariationalAutoencoder(n_components=4, max_iter=epochs, random_state=0).fit(X_train)
     detector = AutoencoderOutlierDetector(random_state=0).fit(X_train)
 
+    figure = plt.figure(figsize=(10, 24))
+    parts = figure.subfigures(6, 1, height_ratios=[3, 3, 4, 4.5, 3.5, 3])
     displays = {
-        "loss curve": LossCurveDisplay.from_estimator(model),
-        "reconstructions": ReconstructionDisplay.from_estimator(model, X_test, n_images=8),
-        "latent space": LatentSpaceDisplay.from_estimator(model, X_test, y_test, with_pca=True),
-        "outlier scores": OutlierScoresDisplay.from_estimator(detector, X_test, n_images=6),
+        "loss curve": LossCurveDisplay.from_estimator(model, ax=parts[0].subplots()),
+        "reconstructions": ReconstructionDisplay.from_estimator(
+            model, X_test, n_images=8, figure=parts[1]
+        ),
+        "latent space": LatentSpaceDisplay.from_estimator(
+            model, X_test, y_test, with_pca=True, figure=parts[2]
+        ),
+        "outlier scores": OutlierScoresDisplay.from_estimator(
+            detector, X_test, n_images=6, figure=parts[3]
+        ),
         "per-pixel errors": FeatureErrorDisplay.from_estimator(
-            detector, X_test[0], image_shape=(8, 8)
+            detector, X_test[0], image_shape=(8, 8), ax=parts[4].subplots()
         ),
         "VAE samples": SamplesDisplay.from_estimator(
-            vae, n_samples=8, x_a=X_test[0], x_b=X_test[1], random_state=0
+            vae, n_samples=8, x_a=X_test[0], x_b=X_test[1], random_state=0, figure=parts[5]
         ),
     }
-    for name, display in displays.items():
+    for part, (name, display) in zip(parts, displays.items()):
+        part.suptitle(name)
         print(f"{name:<17} {len(display.figure_.axes):>2} axes")
-
-    # One PNG holding every display's figure, one above the other.
-    images = []
-    for display in displays.values():
-        buffer = io.BytesIO()
-        display.figure_.savefig(buffer, format="png", dpi=80)
-        buffer.seek(0)
-        images.append(plt.imread(buffer))
-    fig, axes = plt.subplots(len(images), 1, figsize=(8, 3.2 * len(images)))
-    for ax, image, name in zip(axes, images, displays):
-        ax.imshow(image)
-        ax.set_axis_off()
-        ax.set_title(name)
-    fig.tight_layout()
-    fig.savefig(args.out, dpi=100)
+    figure.savefig(args.out, dpi=80)
     print(f"saved {args.out}")
 
 

@@ -101,12 +101,13 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from skae.plotting import LossCurveDisplay
+
     fig, axes = plt.subplots(1, len(all_curves), figsize=(5 * len(all_curves), 3.5), squeeze=False)
     for ax, (title, curves) in zip(axes[0], all_curves.items()):
         for label, curve in curves.items():
-            ax.plot(range(1, len(curve) + 1), curve, marker="o", label=label)
-        ax.set(title=title, xlabel="epoch", ylabel="held-out reconstruction error")
-        ax.legend()
+            LossCurveDisplay(curve).plot(ax=ax, label=label)
+        ax.set(title=title, ylabel="held-out reconstruction error")
     fig.tight_layout()
     fig.savefig(args.out, dpi=100)
     print(f"saved {args.out}")

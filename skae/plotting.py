@@ -2,7 +2,10 @@
 
 Each display is built ``from_estimator`` (or ``from_predictions`` from
 values you already have), draws with :meth:`plot`, and keeps what it drew:
-``figure_``, ``ax_`` (or ``axes_``) and the artists. matplotlib is needed
+``figure_``, ``ax_`` (or ``axes_``) and the artists. Single-panel displays
+draw on an ``ax``; displays of several panels draw into a ``figure``, which
+may be one of ``Figure.subfigures()``, so that several displays share one
+saved image. matplotlib is needed
 (``pip install "skae[plots]"``) and imported only when something is drawn.
 
 - :class:`LossCurveDisplay`: training loss (and validation score) per epoch;
@@ -31,6 +34,11 @@ def _pyplot():
     return plt
 
 
+def _figure(figure, figsize):
+    """``figure`` (a Figure or a SubFigure to draw into), or a new figure of ``figsize``."""
+    return _pyplot().figure(figsize=figsize) if figure is None else figure
+
+
 def _image_shape(image_shape, estimator, n_features: int) -> tuple[int, ...]:
     """``(height, width)`` or ``(height, width, channels)`` of flat rows of images."""
     if image_shape is None:
@@ -46,14 +54,33 @@ def _image_shape(image_shape, estimator, n_features: int) -> tuple[int, ...]:
     return image_shape[:2] if image_shape[2:] == (1,) else image_shape
 
 
-def _show_images(axes, images, image_shape, cmap="gray") -> list:
-    """Draw each image on its axes (no ticks); returns the AxesImage artists."""
+def _show_images(axes, images, image_shape, value_range=None, cmap="gray") -> list:
+    """Draw each image on its axes (no ticks); returns the AxesImage artists.
+
+    ``value_range`` ``(low, high)`` puts every image on one intensity scale
+    (so that a faint reconstruction looks faint); colour images are clipped
+    to it and rescaled to [0, 1], as ``imshow`` needs. None: each image on
+    its own scale.
+    """
     artists = []
     for ax, image in zip(axes, images):
-        artists.append(ax.imshow(np.reshape(image, image_shape), cmap=cmap))
+        image = np.reshape(np.asarray(image, dtype=float), image_shape)
+        if value_range is None:
+            artists.append(ax.imshow(image, cmap=cmap))
+        elif image.ndim == 3:
+            low, high = value_range
+            artists.append(ax.imshow((np.clip(image, low, high) - low) / (high - low)))
+        else:
+            artists.append(ax.imshow(image, cmap=cmap, vmin=value_range[0], vmax=value_range[1]))
         ax.set_xticks([])
         ax.set_yticks([])
     return artists
+
+
+def _value_range(images) -> tuple[float, float]:
+    """The range of ``images``, widened where it is empty (a constant image)."""
+    low, high = float(np.min(images)), float(np.max(images))
+    return (low, high) if high > low else (low - 0.5, low + 0.5)
 
 
 class LossCurveDisplay:
@@ -105,22 +132,28 @@ class LossCurveDisplay:
         )
         return display.plot(ax=ax)
 
-    def plot(self, ax=None):
-        """Draw on ``ax`` (a new figure when None); returns the display."""
+    def plot(self, ax=None, *, label="training loss"):
+        """Draw on ``ax`` (a new figure when None); returns the display.
+
+        ``label`` names the loss line in the legend, which lists every line
+        on ``ax``: plot several curves on one axes to compare them.
+        """
         plt = _pyplot()
         if ax is None:
             _, ax = plt.subplots()
         epochs = np.arange(1, len(self.loss_curve) + 1)
-        self.lines_ = ax.plot(epochs, self.loss_curve, marker="o", label="training loss")
+        self.lines_ = ax.plot(epochs, self.loss_curve, marker="o", label=label)
         ax.set_xlabel("epoch")
         ax.set_ylabel("training loss")
+        handles = ax.get_lines()
         if self.validation_scores:
             twin = ax.twinx()
             self.lines_ += twin.plot(
                 epochs, self.validation_scores, marker="s", color="C1", label="validation score"
             )
             twin.set_ylabel("validation score")
-        ax.legend(self.lines_, [line.get_label() for line in self.lines_])
+            handles = [*handles, self.lines_[-1]]
+        ax.legend(handles, [line.get_label() for line in handles])
         if self.estimator_name:
             ax.set_title(self.estimator_name)
         self.ax_, self.figure_ = ax, ax.figure
@@ -130,19 +163,28 @@ class LossCurveDisplay:
 class ReconstructionDisplay:
     """Images in the top row, their reconstructions (or predictions) below.
 
+    One row per set of images, one column per image, all on the intensity
+    scale of the top row: the classic "originals above reconstructions"
+    figure, or inputs, targets and several models' predictions for paired
+    images (noisy, clean, denoised).
+
     Parameters
     ----------
-    images, reconstructions : array-like of shape (n_images, n_features)
-        Flat rows (or images) of the same shape.
+    images : array-like of shape (n_images, n_features), or an array of images
+        The top row.
+    reconstructions : array-like of the same shape, or dict of str to array-like
+        One row below the images, or one row per entry (label -> images).
     image_shape : tuple of int
         ``(height, width)`` or ``(height, width, channels)``.
+    images_label : str, default="original"
+        The top row's label.
 
     Attributes
     ----------
-    axes_ : ndarray of Axes, shape (2, n_images)
+    axes_ : ndarray of Axes, shape (n_rows, n_images)
     figure_ : matplotlib Figure
     images_ : list of AxesImage
-        Originals first, then reconstructions.
+        Row by row: the top row first.
 
     Examples
     --------
@@ -155,41 +197,78 @@ class ReconstructionDisplay:
     >>> ae = Autoencoder(max_iter=5, random_state=0).fit(X)
     >>> ReconstructionDisplay.from_estimator(ae, X, n_images=4).axes_.shape
     (2, 4)
+    >>> rows = {"PCA": X[:4] * 0.9, "skae": X[:4]}
+    >>> display = ReconstructionDisplay.from_predictions(X[:4], rows)
+    >>> [row[0].get_ylabel() for row in display.axes_]
+    ['original', 'PCA', 'skae']
     """
 
-    def __init__(self, images, reconstructions, image_shape):
+    def __init__(self, images, reconstructions, image_shape, images_label="original"):
         self.images = images
         self.reconstructions = reconstructions
         self.image_shape = image_shape
+        self.images_label = images_label
 
     @classmethod
-    def from_estimator(cls, estimator, X, *, n_images=10, image_shape=None):
-        """Reconstruct the first ``n_images`` rows of ``X`` (``predict`` for a regressor)."""
+    def from_estimator(cls, estimator, X, y=None, *, n_images=10, image_shape=None, figure=None):
+        """Reconstruct the first ``n_images`` rows of ``X``.
+
+        A regressor's rows are its inputs (where they have the targets' size),
+        the targets ``y`` when given, and its ``predict``.
+        """
         X = np.asarray(X)[:n_images]
         if hasattr(estimator, "predict") and not hasattr(estimator, "inverse_transform"):
-            reconstructions = estimator.predict(X)
+            predicted = estimator.predict(X)
+            rows = {"input": X} if np.size(X[0]) == np.size(predicted[0]) else {}
+            if y is not None:
+                rows["target"] = np.asarray(y)[:n_images]
+            rows["predicted"] = predicted
+            if image_shape is None and len(getattr(estimator, "target_shape_", ())) >= 2:
+                image_shape = estimator.target_shape_
         else:
-            reconstructions = estimator.inverse_transform(estimator.transform(X))
-        flat = np.reshape(reconstructions, (len(X), -1))
-        shape = _image_shape(image_shape, estimator, flat.shape[1])
-        return cls(np.reshape(X, (len(X), -1)), flat, shape).plot()
+            reconstructed = estimator.inverse_transform(estimator.transform(X))
+            rows = {"original": X, "reconstructed": reconstructed}
+        shape = _image_shape(image_shape, estimator, np.size(next(reversed(rows.values()))[0]))
+        label = next(iter(rows))
+        images = rows.pop(label)
+        return cls(images, rows, shape, label).plot(figure=figure)
 
     @classmethod
-    def from_predictions(cls, images, reconstructions, *, image_shape=None):
-        """Show ``images`` above ``reconstructions`` you computed."""
-        flat = np.reshape(images, (len(images), -1))
-        shape = _image_shape(image_shape, None, flat.shape[1])
-        return cls(flat, np.reshape(reconstructions, flat.shape), shape).plot()
+    def from_predictions(
+        cls, images, reconstructions, *, image_shape=None, images_label="original", figure=None
+    ):
+        """Show ``images`` above ``reconstructions`` you computed (an array or a dict of rows).
 
-    def plot(self):
-        """Draw a new figure; returns the display."""
-        plt = _pyplot()
+        Images given as arrays of images (not flat rows) bring their shape.
+        """
+        images = np.asarray(images)
+        if image_shape is None and images.ndim >= 3:
+            image_shape = images.shape[1:]
+        shape = _image_shape(image_shape, None, np.size(images[0]))
+        return cls(images, reconstructions, shape, images_label).plot(figure=figure)
+
+    def plot(self, *, figure=None):
+        """Draw into ``figure`` (a Figure or SubFigure; a new figure when None).
+
+        Returns the display.
+        """
+        rows = self.reconstructions
+        if not isinstance(rows, dict):
+            rows = {"reconstructed": rows}
+        rows = {self.images_label: self.images, **rows}
         n_images = len(self.images)
-        fig, axes = plt.subplots(2, n_images, figsize=(1.2 * n_images, 2.6), squeeze=False)
-        self.images_ = _show_images(axes[0], self.images, self.image_shape)
-        self.images_ += _show_images(axes[1], self.reconstructions, self.image_shape)
-        axes[0, 0].set_ylabel("original")
-        axes[1, 0].set_ylabel("reconstructed")
+        for label, images in rows.items():
+            if np.shape(images)[0] != n_images:
+                raise ValueError(
+                    f"Row {label!r} holds {np.shape(images)[0]} images; the top row {n_images}."
+                )
+        value_range = _value_range(self.images)
+        fig = _figure(figure, (1.2 * n_images, 1.3 * len(rows)))
+        axes = fig.subplots(len(rows), n_images, squeeze=False)
+        self.images_ = []
+        for row_axes, (label, images) in zip(axes, rows.items()):
+            self.images_ += _show_images(row_axes, images, self.image_shape, value_range)
+            row_axes[0].set_ylabel(label)
         self.axes_, self.figure_ = axes, fig
         return self
 
@@ -231,27 +310,31 @@ class LatentSpaceDisplay:
         self.pca_codes = pca_codes
 
     @classmethod
-    def from_estimator(cls, estimator, X, y=None, *, with_pca=False):
+    def from_estimator(cls, estimator, X, y=None, *, with_pca=False, figure=None):
         """Encode ``X``; with ``with_pca=True`` also ``PCA(2)`` of ``X`` beside it."""
         codes = estimator.transform(X)
         pca_codes = None
         if with_pca:
             flat = np.reshape(np.asarray(X, dtype=float), (len(codes), -1))
             pca_codes = PCA(n_components=2).fit_transform(flat)
-        return cls(codes, y, pca_codes).plot()
+        return cls(codes, y, pca_codes).plot(figure=figure)
 
-    def plot(self):
-        """Draw a new figure; returns the display."""
-        plt = _pyplot()
+    def plot(self, *, figure=None):
+        """Draw into ``figure`` (a Figure or SubFigure; a new figure when None).
+
+        Returns the display.
+        """
         panels = [("autoencoder code", self.codes)]
         if self.pca_codes is not None:
             panels.append(("PCA", self.pca_codes))
-        fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 4), squeeze=False)
+        fig = _figure(figure, (4.5 * len(panels), 4))
+        axes = fig.subplots(1, len(panels), squeeze=False)
         self.scatters_ = []
         for ax, (title, values) in zip(axes[0], panels):
             values = np.asarray(values)
             second = values[:, 1] if values.shape[1] > 1 else np.zeros(len(values))
-            scatter = ax.scatter(values[:, 0], second, c=self.labels, s=8, cmap="tab10")
+            colours = {} if self.labels is None else {"c": self.labels, "cmap": "tab10"}
+            scatter = ax.scatter(values[:, 0], second, s=8, **colours)
             self.scatters_.append(scatter)
             ax.set(title=title, xlabel="component 1", ylabel="component 2")
         if self.labels is not None:
@@ -303,7 +386,7 @@ class OutlierScoresDisplay:
         self.image_shape = image_shape
 
     @classmethod
-    def from_estimator(cls, estimator, X, *, n_images=0, image_shape=None):
+    def from_estimator(cls, estimator, X, *, n_images=0, image_shape=None, figure=None):
         """Score ``X``; show the ``n_images`` most outlying samples as images."""
         scores = estimator.score_samples(X)
         images = None
@@ -311,18 +394,21 @@ class OutlierScoresDisplay:
             order = np.argsort(scores)[:n_images]
             images = np.reshape(np.asarray(X), (len(scores), -1))[order]
             image_shape = _image_shape(image_shape, estimator, images.shape[1])
-        return cls(scores, getattr(estimator, "offset_", None), images, image_shape).plot()
+        threshold = getattr(estimator, "offset_", None)
+        return cls(scores, threshold, images, image_shape).plot(figure=figure)
 
     @classmethod
-    def from_predictions(cls, scores, *, threshold=None):
+    def from_predictions(cls, scores, *, threshold=None, figure=None):
         """Plot scores you computed."""
-        return cls(scores, threshold).plot()
+        return cls(scores, threshold).plot(figure=figure)
 
-    def plot(self):
-        """Draw a new figure; returns the display."""
-        plt = _pyplot()
+    def plot(self, *, figure=None):
+        """Draw into ``figure`` (a Figure or SubFigure; a new figure when None).
+
+        Returns the display.
+        """
         n_images = 0 if self.images is None else len(self.images)
-        fig = plt.figure(figsize=(max(6, 1.2 * n_images), 4.5 if n_images else 3.5))
+        fig = _figure(figure, (max(6, 1.2 * n_images), 4.5 if n_images else 3.5))
         grid = fig.add_gridspec(2 if n_images else 1, max(n_images, 1), height_ratios=None)
         ax = fig.add_subplot(grid[0, :])
         ax.hist(self.scores, bins=50)
@@ -456,6 +542,7 @@ class SamplesDisplay:
         n_steps=8,
         image_shape=None,
         random_state=None,
+        figure=None,
     ):
         """``estimator.sample(n_samples)``, and ``interpolate(x_a, x_b)`` when both are given."""
         samples = estimator.sample(n_samples, random_state=random_state)
@@ -463,21 +550,23 @@ class SamplesDisplay:
         if x_a is not None and x_b is not None:
             interpolation = estimator.interpolate(x_a, x_b, n_steps=n_steps)
         shape = _image_shape(image_shape, estimator, samples.shape[1])
-        return cls(samples, shape, interpolation).plot()
+        return cls(samples, shape, interpolation).plot(figure=figure)
 
-    def plot(self):
-        """Draw a new figure; returns the display."""
-        plt = _pyplot()
+    def plot(self, *, figure=None):
+        """Draw into ``figure`` (a Figure or SubFigure; a new figure when None).
+
+        Returns the display.
+        """
         rows = [("samples", self.samples)]
         if self.interpolation is not None:
             rows.append(("interpolation", self.interpolation))
         n_columns = max(len(images) for _, images in rows)
-        fig, axes = plt.subplots(
-            len(rows), n_columns, figsize=(1.2 * n_columns, 1.4 * len(rows)), squeeze=False
-        )
+        fig = _figure(figure, (1.2 * n_columns, 1.4 * len(rows)))
+        axes = fig.subplots(len(rows), n_columns, squeeze=False)
         self.images_ = []
         for row_axes, (label, images) in zip(axes, rows):
-            self.images_ += _show_images(row_axes, np.clip(images, 0, 1), self.image_shape)
+            clipped = np.clip(images, 0, 1)
+            self.images_ += _show_images(row_axes, clipped, self.image_shape, (0.0, 1.0))
             row_axes[0].set_ylabel(label)
             for ax in row_axes[len(images) :]:
                 ax.set_axis_off()

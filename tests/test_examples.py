@@ -1,4 +1,4 @@
-"""Every example runs, in its quick mode, as a user would start it."""
+"""Every example runs, in its quick mode, as a user would start it, and saves its figure."""
 
 import subprocess
 import sys
@@ -27,3 +27,4 @@ def test_example_runs_in_quick_mode(script, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Traceback" not in result.stderr
     assert result.stdout.strip()
+    assert [path.suffix for path in tmp_path.iterdir()] == [".png"]

@@ -43,6 +43,15 @@ def test_loss_curve_with_and_without_validation(fitted, digits):
     assert LossCurveDisplay([3.0, 2.0]).plot(ax=ax).ax_ is ax
 
 
+def test_several_loss_curves_share_one_axes_and_legend():
+    _, ax = plt.subplots()
+    LossCurveDisplay([3.0, 2.0]).plot(ax=ax, label="from scratch")
+    display = LossCurveDisplay([2.0, 1.0]).plot(ax=ax, label="from trained layers")
+    assert len(ax.get_lines()) == 2
+    labels = [text.get_text() for text in display.ax_.get_legend().get_texts()]
+    assert labels == ["from scratch", "from trained layers"]
+
+
 def test_reconstructions_show_originals_above_reconstructions(fitted, digits):
     display = ReconstructionDisplay.from_estimator(fitted, digits[1], n_images=6)
     assert display.axes_.shape == (2, 6) and len(display.images_) == 12
@@ -50,8 +59,36 @@ def test_reconstructions_show_originals_above_reconstructions(fitted, digits):
     expected = fitted.inverse_transform(fitted.transform(digits[1][:1])).reshape(8, 8)
     np.testing.assert_allclose(display.images_[6].get_array(), expected, rtol=1e-6)
     assert display.axes_[1, 0].get_ylabel() == "reconstructed"
-    regressor = skae.AutoencoderRegressor(**FAST).fit(digits[0], digits[0])
-    assert len(ReconstructionDisplay.from_estimator(regressor, digits[1], n_images=3).images_) == 6
+    # Every row on the originals' intensity scale: a faint reconstruction looks faint.
+    low, high = digits[1][:6].min(), digits[1][:6].max()
+    assert all(image.get_clim() == (low, high) for image in display.images_)
+
+
+def test_regressor_rows_are_inputs_targets_and_predictions(digits):
+    noisy = np.clip(digits[0] + 0.2, 0, 1)
+    regressor = skae.AutoencoderRegressor(**FAST).fit(noisy, digits[0])
+    display = ReconstructionDisplay.from_estimator(regressor, noisy, digits[0], n_images=3)
+    assert [row[0].get_ylabel() for row in display.axes_] == ["input", "target", "predicted"]
+    np.testing.assert_allclose(
+        display.images_[-1].get_array(), regressor.predict(noisy[2:3]).reshape(8, 8), rtol=1e-6
+    )
+    assert display.axes_.shape == (3, 3)
+
+
+def test_rows_of_several_models_and_colour_images():
+    rng = np.random.default_rng(0)
+    colour = rng.uniform(0, 1, size=(4, 5, 6, 3))
+    rows = {"too bright": colour + 1.0, "exact": colour}
+    display = ReconstructionDisplay.from_predictions(colour, rows, images_label="target")
+    assert [row[0].get_ylabel() for row in display.axes_] == ["target", "too bright", "exact"]
+    assert display.images_[4].get_array().shape == (5, 6, 3)
+    # Colour is clipped to the top row's range: values above it show as its maximum.
+    np.testing.assert_allclose(display.images_[4].get_array().max(), 1.0)
+    np.testing.assert_allclose(
+        display.images_[8].get_array(), (colour[0] - colour.min()) / np.ptp(colour), rtol=1e-6
+    )
+    with pytest.raises(ValueError, match="'exact' holds 2 images"):
+        ReconstructionDisplay.from_predictions(colour, {"exact": colour[:2]})
 
 
 def test_latent_space_coloured_by_label_with_pca_beside(fitted, digits):
@@ -98,6 +135,15 @@ def test_vae_samples_and_interpolation(digits):
         np.clip(vae.sample(6, random_state=0)[0], 0, 1).reshape(8, 8),
         rtol=1e-6,
     )
+
+
+def test_displays_share_one_figure_through_subfigures(fitted, digits):
+    figure = plt.figure()
+    top, bottom = figure.subfigures(2, 1)
+    reconstruction = ReconstructionDisplay.from_estimator(fitted, digits[1], n_images=3, figure=top)
+    latent = LatentSpaceDisplay.from_estimator(fitted, digits[1], digits[3], figure=bottom)
+    assert reconstruction.figure_ is top and latent.figure_ is bottom
+    assert len(figure.get_axes()) == 6 + 1 + 1  # images, the scatter and its colour bar
 
 
 def test_non_square_rows_need_an_image_shape(digits):
