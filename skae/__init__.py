@@ -1,6 +1,7 @@
 """skae: autoencoders that behave like scikit-learn transformers."""
 
 from ._autoencoder import Autoencoder
+from ._compilation_cache import enable_compilation_cache
 from ._contractive import ContractiveAutoencoder
 from ._convolutional import ConvolutionalAutoencoder
 from ._denoising import ConvolutionalDenoisingAutoencoder, DenoisingAutoencoder
@@ -22,6 +23,7 @@ __all__ = [
     "DenoisingAutoencoder",
     "SparseAutoencoder",
     "VariationalAutoencoder",
+    "enable_compilation_cache",
     "load",
     "save",
     "skops_trusted_types",

@@ -85,6 +85,7 @@ class Autoencoder(CustomModules, BaseAutoencoder):
         init_weights=None,
         init_layers="all",
         freeze=False,
+        compute_dtype="float32",
         encoder=None,
         decoder=None,
     ):
@@ -108,5 +109,6 @@ class Autoencoder(CustomModules, BaseAutoencoder):
         self.init_weights = init_weights
         self.init_layers = init_layers
         self.freeze = freeze
+        self.compute_dtype = compute_dtype
         self.encoder = encoder
         self.decoder = decoder

@@ -125,6 +125,7 @@ class EncoderDecoder(
         "init_weights": [None, dict, HasMethods(["fit"])],
         "init_layers": [StrOptions({"all", "encoder"})],
         "freeze": ["boolean"],
+        "compute_dtype": [StrOptions({"float32", "bfloat16"})],
     }
 
     # ----------------------------------------------------------------- hooks
@@ -382,6 +383,7 @@ class EncoderDecoder(
             n_batches,
             self.alpha > 0,
             plan.frozen,
+            self.compute_dtype,
         )
 
     def _run_training(self, plan: _FitPlan, incremental: bool, continuing: bool):

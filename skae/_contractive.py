@@ -81,6 +81,7 @@ class ContractiveAutoencoder(ContractiveMixin, CustomModules, BaseAutoencoder):
         init_weights=None,
         init_layers="all",
         freeze=False,
+        compute_dtype="float32",
         encoder=None,
         decoder=None,
     ):
@@ -106,5 +107,6 @@ class ContractiveAutoencoder(ContractiveMixin, CustomModules, BaseAutoencoder):
         self.init_weights = init_weights
         self.init_layers = init_layers
         self.freeze = freeze
+        self.compute_dtype = compute_dtype
         self.encoder = encoder
         self.decoder = decoder

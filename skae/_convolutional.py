@@ -87,6 +87,7 @@ class ConvolutionalAutoencoder(ConvolutionalArchitecture, BaseAutoencoder):
         init_weights=None,
         init_layers="all",
         freeze=False,
+        compute_dtype="float32",
     ):
         self.n_components = n_components
         self.image_shape = image_shape
@@ -111,3 +112,4 @@ class ConvolutionalAutoencoder(ConvolutionalArchitecture, BaseAutoencoder):
         self.init_weights = init_weights
         self.init_layers = init_layers
         self.freeze = freeze
+        self.compute_dtype = compute_dtype

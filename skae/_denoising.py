@@ -88,6 +88,7 @@ class DenoisingAutoencoder(DenoisingMixin, CustomModules, BaseAutoencoder):
         init_weights=None,
         init_layers="all",
         freeze=False,
+        compute_dtype="float32",
         encoder=None,
         decoder=None,
     ):
@@ -113,6 +114,7 @@ class DenoisingAutoencoder(DenoisingMixin, CustomModules, BaseAutoencoder):
         self.init_weights = init_weights
         self.init_layers = init_layers
         self.freeze = freeze
+        self.compute_dtype = compute_dtype
         self.encoder = encoder
         self.decoder = decoder
 
@@ -190,6 +192,7 @@ class ConvolutionalDenoisingAutoencoder(DenoisingMixin, ConvolutionalArchitectur
         init_weights=None,
         init_layers="all",
         freeze=False,
+        compute_dtype="float32",
     ):
         self.n_components = n_components
         self.image_shape = image_shape
@@ -216,3 +219,4 @@ class ConvolutionalDenoisingAutoencoder(DenoisingMixin, ConvolutionalArchitectur
         self.init_weights = init_weights
         self.init_layers = init_layers
         self.freeze = freeze
+        self.compute_dtype = compute_dtype

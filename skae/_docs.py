@@ -54,7 +54,14 @@ loss : {"auto", "mse", "bce"}, default="auto"
         encoder's (up to the code), the decoder starting afresh.
     freeze : bool, default=False
         Keep the layers taken from ``init_weights`` exactly as they are while
-        the others train (``frozen_layers_``)."""
+        the others train (``frozen_layers_``).
+    compute_dtype : {"float32", "bfloat16"}, default="float32"
+        Type of the training arithmetic. "bfloat16" (mixed precision, for
+        GPUs and TPUs, whose matrix units run it several times faster) runs
+        the model's layers on bfloat16 copies of the weights and inputs; the
+        weights, the optimizer state, the error and the loss stay float32, so
+        does inference (``transform``, scores, ``predict``). On CPU it is
+        usually slower than float32."""
 
 _COMMON_ATTRIBUTES = """\
 n_components_ : int

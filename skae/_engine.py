@@ -79,6 +79,7 @@ class EpochConfig:
     n_batches: int
     l2_penalty: bool = True  # False when alpha == 0: the penalty is not computed at all
     frozen: tuple[str, ...] = ()  # top-level layers kept as they are (see skae._transfer)
+    compute_dtype: str = "float32"  # "bfloat16": mixed precision (see batch_objective)
 
 
 def bucket(n: int) -> int:
@@ -129,17 +130,40 @@ def batch_objective(
     As in ``MLPRegressor``, the penalty is ``alpha / 2 * ||W||^2`` divided by the
     number of samples in the batch. Returns the loss and the model's updated
     non-parameter state (batch statistics, random streams).
+
+    With a ``compute_dtype`` other than float32 (mixed precision), the model
+    runs on copies of the parameters and inputs in that type, while the
+    targets, the loss and its sum over the batch stay float32; the gradients
+    come back in float32 through the casts, so the weights, the optimizer
+    state and the penalty stay float32.
     """
     # Fresh Variable objects for this trace level, which the model may update
     # (Flax refuses to mutate a Variable created at the outer jit's level).
     model_state = jax.tree.map(lambda leaf: leaf, model_state)
+    params_float32 = params
+    if config.compute_dtype != "float32":
+        params, batch = _in_compute_dtype(params, batch, jnp.dtype(config.compute_dtype))
     model = nnx.merge(config.graphdef, params, model_state)
-    loss = config.objective.training_loss(model, batch, mask, key, hyper)
+    loss = config.objective.training_loss(model, batch, mask, key, hyper).astype(jnp.float32)
     _, _, model_state = nnx.split(model, nnx.Param, ...)
     if config.l2_penalty:
         n_rows = jnp.maximum(jnp.sum(mask), 1).astype(jnp.float32)
-        loss = loss + 0.5 * hyper["alpha"] * l2_penalty(params) / n_rows
+        loss = loss + 0.5 * hyper["alpha"] * l2_penalty(params_float32) / n_rows
     return loss, model_state
+
+
+def _in_compute_dtype(params, batch, dtype):
+    """The floating parameters and the inputs in ``dtype``.
+
+    The targets (for an autoencoder, the float32 inputs) keep their type, so
+    that the error is measured in float32.
+    """
+    inputs, targets = batch
+    params = jax.tree.map(
+        lambda leaf: leaf.astype(dtype) if jnp.issubdtype(leaf.dtype, jnp.floating) else leaf,
+        params,
+    )
+    return params, (inputs.astype(dtype), inputs if targets is None else targets)
 
 
 def all_finite(tree) -> jax.Array:

@@ -288,6 +288,7 @@ class AutoencoderRegressor(_Regression, CustomModules, EncoderDecoder):
         init_weights=None,
         init_layers="all",
         freeze=False,
+        compute_dtype="float32",
         encoder=None,
         decoder=None,
     ):
@@ -311,6 +312,7 @@ class AutoencoderRegressor(_Regression, CustomModules, EncoderDecoder):
         self.init_weights = init_weights
         self.init_layers = init_layers
         self.freeze = freeze
+        self.compute_dtype = compute_dtype
         self.encoder = encoder
         self.decoder = decoder
 
@@ -405,6 +407,7 @@ class ConvolutionalAutoencoderRegressor(_Regression, ConvolutionalArchitecture, 
         init_weights=None,
         init_layers="all",
         freeze=False,
+        compute_dtype="float32",
     ):
         self.n_components = n_components
         self.image_shape = image_shape
@@ -429,6 +432,7 @@ class ConvolutionalAutoencoderRegressor(_Regression, ConvolutionalArchitecture, 
         self.init_weights = init_weights
         self.init_layers = init_layers
         self.freeze = freeze
+        self.compute_dtype = compute_dtype
 
     def _model_builder(self, n_features: int, loss: str) -> partial:
         builder = super()._model_builder(n_features, loss)

@@ -86,6 +86,7 @@ class SparseAutoencoder(SparseMixin, CustomModules, BaseAutoencoder):
         init_weights=None,
         init_layers="all",
         freeze=False,
+        compute_dtype="float32",
         encoder=None,
         decoder=None,
     ):
@@ -112,5 +113,6 @@ class SparseAutoencoder(SparseMixin, CustomModules, BaseAutoencoder):
         self.init_weights = init_weights
         self.init_layers = init_layers
         self.freeze = freeze
+        self.compute_dtype = compute_dtype
         self.encoder = encoder
         self.decoder = decoder

@@ -91,6 +91,7 @@ class VariationalAutoencoder(VariationalMixin, DenseArchitecture, BaseAutoencode
         init_weights=None,
         init_layers="all",
         freeze=False,
+        compute_dtype="float32",
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -114,6 +115,7 @@ class VariationalAutoencoder(VariationalMixin, DenseArchitecture, BaseAutoencode
         self.init_weights = init_weights
         self.init_layers = init_layers
         self.freeze = freeze
+        self.compute_dtype = compute_dtype
 
 
 @fill_doc
@@ -190,6 +192,7 @@ class ConvolutionalVariationalAutoencoder(
         init_weights=None,
         init_layers="all",
         freeze=False,
+        compute_dtype="float32",
     ):
         self.n_components = n_components
         self.image_shape = image_shape
@@ -216,3 +219,4 @@ class ConvolutionalVariationalAutoencoder(
         self.init_weights = init_weights
         self.init_layers = init_layers
         self.freeze = freeze
+        self.compute_dtype = compute_dtype
