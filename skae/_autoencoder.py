@@ -86,6 +86,7 @@ class Autoencoder(CustomModules, BaseAutoencoder):
         init_layers="all",
         freeze=False,
         compute_dtype="float32",
+        devices=None,
         encoder=None,
         decoder=None,
     ):
@@ -110,5 +111,6 @@ class Autoencoder(CustomModules, BaseAutoencoder):
         self.init_layers = init_layers
         self.freeze = freeze
         self.compute_dtype = compute_dtype
+        self.devices = devices
         self.encoder = encoder
         self.decoder = decoder

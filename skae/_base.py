@@ -14,7 +14,7 @@ import pickle
 import warnings
 from abc import ABCMeta, abstractmethod
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from numbers import Integral, Real
 from typing import Any
 
@@ -35,7 +35,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from . import _engine, _training, _transfer, _variables
+from . import _devices, _engine, _prefit, _streaming, _training, _transfer, _variables
 from ._models.activations import ACTIVATIONS
 from ._objectives import Reconstruction
 from ._optimizers import OPTIMIZERS, OptimizerSpec
@@ -126,6 +126,7 @@ class EncoderDecoder(
         "init_layers": [StrOptions({"all", "encoder"})],
         "freeze": ["boolean"],
         "compute_dtype": [StrOptions({"float32", "bfloat16"})],
+        "devices": [None, StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"), list],
     }
 
     # ----------------------------------------------------------------- hooks
@@ -217,6 +218,11 @@ class EncoderDecoder(
 
     # --------------------------------------------------------------- fitting
     def _fit(self, X, y, incremental: bool):
+        if not incremental and not self.warm_start:
+            computed_ahead = _prefit.take(self, X, y)  # a batched search's (skae._prefit)
+            if computed_ahead is not None:
+                self.__dict__.update(computed_ahead.__dict__)
+                return self
         if incremental and hasattr(self, "params_"):
             # scikit-learn's _fit_context skips this for partial_fit on a fitted
             # estimator; parameters may have changed since.
@@ -242,12 +248,12 @@ class EncoderDecoder(
         autoencoder), which ``loss="auto"`` and the objective read.
         """
         X = self._validate_input(X, reset=not continuing)
-        X, low, high = check_finite_float32(X, type(self).__name__)
+        X, data_min, data_max = check_finite_float32(X, type(self).__name__, per_feature=True)
+        low, high = float(data_min.min()), float(data_max.max())
         targets = self._validate_targets(y, len(X), reset=not continuing)
         Y, targets_name = None, "X"
         if targets is not None:
             (Y, low, high), targets_name = targets, "y"
-        data_min, data_max = np.asarray(X.min(axis=0)), np.asarray(X.max(axis=0))
         if continuing:  # the range seen over the whole training
             data_min = np.minimum(data_min, self.data_min_)
             data_max = np.maximum(data_max, self.data_max_)
@@ -292,6 +298,12 @@ class EncoderDecoder(
 
         X_train, X_val, Y_train, Y_val = X, None, Y, None
         if self.early_stopping and not incremental:
+            if _streaming.is_memory_mapped(X):
+                raise ValueError(
+                    "early_stopping=True holds out rows of X, which would copy a memory-mapped "
+                    "X into memory. Set early_stopping=False, or keep validation rows apart "
+                    "yourself and watch score() on them between partial_fit calls."
+                )
             train_rows, val_rows = validation_split(len(X), self.validation_fraction, seed)
             X_train, X_val = X[train_rows], X[val_rows]
             if Y is not None:
@@ -372,9 +384,18 @@ class EncoderDecoder(
             return OptimizerSpec(name=self.optimizer)
         return OptimizerSpec(transformation=self.optimizer)
 
-    def _epoch_config(self, plan: _FitPlan) -> _engine.EpochConfig:
-        """The engine's static configuration for a plan."""
-        rows, n_batches = _engine.epoch_layout(len(plan.X_train), plan.batch_size)
+    def _epoch_config(
+        self, plan: _FitPlan, n_samples: int | None = None, stream: bool = False
+    ) -> _engine.EpochConfig:
+        """The engine's static configuration for an epoch over ``n_samples`` rows.
+
+        By default, all of the plan's training rows; ``stream`` for a chunk of
+        a stream (``partial_fit``, a memmap), whose sizes vary.
+        """
+        mesh = _devices.batch_mesh(_devices.resolve_devices(self.devices))
+        n_samples = len(plan.X_train) if n_samples is None else n_samples
+        rows, n_batches = _engine.epoch_layout(n_samples, plan.batch_size, stream)
+        rows = _devices.rows_per_device_multiple(rows, mesh)
         return _engine.EpochConfig(
             plan.graphs.train,
             plan.objective,
@@ -384,14 +405,36 @@ class EncoderDecoder(
             self.alpha > 0,
             plan.frozen,
             self.compute_dtype,
+            mesh,
         )
 
     def _run_training(self, plan: _FitPlan, incremental: bool, continuing: bool):
         """Run the epoch loop on a checked plan; returns a ``TrainingResult``."""
-        config = self._epoch_config(plan)
-        n_rows = config.batch_size * config.n_batches
-        targets = None if plan.Y_train is None else _pad_rows(plan.Y_train, n_rows)
-        data = (_pad_rows(plan.X_train, n_rows), targets)
+        state, hyper = plan.state, plan.hyper
+        if _streaming.is_memory_mapped(plan.X_train):  # never copied whole: see skae._streaming
+            chunk = _streaming.chunk_rows(plan.X_train[0].size, plan.batch_size)
+            config = self._epoch_config(plan, min(chunk, len(plan.X_train)), stream=True)
+
+            def place(rows, n_rows):
+                padded = _pad_rows(rows, n_rows)
+                return padded if config.mesh is None else _devices.replicate(padded, config.mesh)
+
+            data = None
+            epoch = _streaming.streamed_epoch(
+                lru_cache(partial(self._epoch_config, plan, stream=True)),
+                place,
+                plan.X_train,
+                plan.Y_train,
+                hyper,
+                chunk,
+            )
+        else:
+            config, epoch = self._epoch_config(plan, stream=incremental), None
+            n_rows = config.batch_size * config.n_batches
+            targets = None if plan.Y_train is None else _pad_rows(plan.Y_train, n_rows)
+            data = (_pad_rows(plan.X_train, n_rows), targets)
+        if config.mesh is not None:
+            data, state, hyper = _devices.replicate((data, state, hyper), config.mesh)
         validation_score = self._validation_scorer(plan)
         n_epochs = 1 if incremental else self.max_iter
         previous_epochs = self.n_iter_ if continuing else 0
@@ -404,10 +447,10 @@ class EncoderDecoder(
 
             result = _training.train(
                 config,
-                plan.state,
+                state,
                 data,
                 len(plan.X_train),
-                plan.hyper,
+                hyper,
                 jax.random.key(plan.seed),
                 first_epoch=previous_epochs,
                 n_epochs=n_epochs,
@@ -415,6 +458,7 @@ class EncoderDecoder(
                 keep_best=not incremental,
                 validation_score=validation_score,
                 on_epoch=on_epoch,
+                epoch=epoch,
             )
             best = None if result.best_epoch is None else previous_epochs + result.best_epoch
             bar.finish(result.outcome, best if not incremental else None)

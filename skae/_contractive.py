@@ -82,6 +82,7 @@ class ContractiveAutoencoder(ContractiveMixin, CustomModules, BaseAutoencoder):
         init_layers="all",
         freeze=False,
         compute_dtype="float32",
+        devices=None,
         encoder=None,
         decoder=None,
     ):
@@ -108,5 +109,6 @@ class ContractiveAutoencoder(ContractiveMixin, CustomModules, BaseAutoencoder):
         self.init_layers = init_layers
         self.freeze = freeze
         self.compute_dtype = compute_dtype
+        self.devices = devices
         self.encoder = encoder
         self.decoder = decoder

@@ -88,6 +88,7 @@ class ConvolutionalAutoencoder(ConvolutionalArchitecture, BaseAutoencoder):
         init_layers="all",
         freeze=False,
         compute_dtype="float32",
+        devices=None,
     ):
         self.n_components = n_components
         self.image_shape = image_shape
@@ -113,3 +114,4 @@ class ConvolutionalAutoencoder(ConvolutionalArchitecture, BaseAutoencoder):
         self.init_layers = init_layers
         self.freeze = freeze
         self.compute_dtype = compute_dtype
+        self.devices = devices

@@ -89,6 +89,7 @@ class DenoisingAutoencoder(DenoisingMixin, CustomModules, BaseAutoencoder):
         init_layers="all",
         freeze=False,
         compute_dtype="float32",
+        devices=None,
         encoder=None,
         decoder=None,
     ):
@@ -115,6 +116,7 @@ class DenoisingAutoencoder(DenoisingMixin, CustomModules, BaseAutoencoder):
         self.init_layers = init_layers
         self.freeze = freeze
         self.compute_dtype = compute_dtype
+        self.devices = devices
         self.encoder = encoder
         self.decoder = decoder
 
@@ -193,6 +195,7 @@ class ConvolutionalDenoisingAutoencoder(DenoisingMixin, ConvolutionalArchitectur
         init_layers="all",
         freeze=False,
         compute_dtype="float32",
+        devices=None,
     ):
         self.n_components = n_components
         self.image_shape = image_shape
@@ -220,3 +223,4 @@ class ConvolutionalDenoisingAutoencoder(DenoisingMixin, ConvolutionalArchitectur
         self.init_layers = init_layers
         self.freeze = freeze
         self.compute_dtype = compute_dtype
+        self.devices = devices

@@ -61,7 +61,16 @@ loss : {"auto", "mse", "bce"}, default="auto"
         the model's layers on bfloat16 copies of the weights and inputs; the
         weights, the optimizer state, the error and the loss stay float32, so
         does inference (``transform``, scores, ``predict``). On CPU it is
-        usually slower than float32."""
+        usually slower than float32.
+    devices : None, "auto", int or list, default=None
+        Devices to train on, data-parallel: each minibatch is split over them
+        and the gradients are summed across them (``jax.sharding``), so the
+        result is that of one device up to float rounding. None: JAX's
+        default device; "auto": every device of the default backend; an int
+        ``k``: the first ``k``; a list: device ids (``jax.Device.id``; ids
+        rather than ``jax.Device`` objects keep the estimator clonable and
+        picklable). The batch size is rounded up to a multiple of the
+        number of devices. Inference runs where the weights are."""
 
 _COMMON_ATTRIBUTES = """\
 n_components_ : int

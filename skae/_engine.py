@@ -5,7 +5,8 @@ Shaped like an Optax transformation:
 - :func:`init_state` builds the :class:`TrainState` (parameters and optimizer
   state) from a model's parameters;
 - :func:`run_epoch` runs one whole epoch as one jitted call: it shuffles on the
-  device and ``jax.lax.scan``-s over minibatches, the data staying on the device.
+  device and loops over minibatches there (``jax.lax.fori_loop``), the data
+  staying on the device.
 
 Everything that varies between models of the same shape (parameters, optimizer
 state, keys, data, numeric hyper-parameters) is an argument, not a global or a
@@ -26,6 +27,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from ._devices import split_batch
 from ._losses import encoder_jacobian_sq_norm, l2_penalty
 from ._models.activations import apply_activation
 from ._optimizers import OptimizerSpec
@@ -80,6 +82,7 @@ class EpochConfig:
     l2_penalty: bool = True  # False when alpha == 0: the penalty is not computed at all
     frozen: tuple[str, ...] = ()  # top-level layers kept as they are (see skae._transfer)
     compute_dtype: str = "float32"  # "bfloat16": mixed precision (see batch_objective)
+    mesh: Any = None  # a jax.sharding.Mesh: each batch split over its devices (skae._devices)
 
 
 def bucket(n: int) -> int:
@@ -95,16 +98,19 @@ def bucket(n: int) -> int:
     return -(-n // step) * step
 
 
-def epoch_layout(n_samples: int, batch_size: int) -> tuple[int, int]:
+def epoch_layout(n_samples: int, batch_size: int, stream: bool = False) -> tuple[int, int]:
     """``(rows per batch, number of batches)`` for an epoch over ``n_samples``.
 
-    The number of batches is bucketed; a batch larger than the data set shrinks
-    to the bucketed data size. Padded rows are masked out of the loss and the
-    updates of batches made only of padding are discarded, so no sample is
-    dropped and none counts twice.
+    The number of batches is bucketed (with ``stream=True``, for chunks of a
+    stream of any sizes, rounded up to a power of two, so that few programs
+    serve them all); a batch larger than the data set shrinks to the
+    bucketed data size, except in a stream. Padded rows are masked out of the loss and batches
+    made only of padding are not run, so no sample is dropped, none counts
+    twice and the padding costs no compute.
     """
-    rows = min(batch_size, bucket(n_samples))
-    return rows, bucket(-(-n_samples // rows))
+    rows = batch_size if stream else min(batch_size, bucket(n_samples))
+    n_batches = -(-n_samples // rows)
+    return rows, 1 << (n_batches - 1).bit_length() if stream else bucket(n_batches)
 
 
 def init_state(
@@ -218,13 +224,15 @@ def run_epoch(
     order = jnp.argsort(sort_keys).reshape(config.n_batches, config.batch_size)
     grad_fn = jax.value_and_grad(batch_objective, argnums=1, has_aux=True)
 
-    def train_step(carry, step):
+    def train_step(step, carry):
         state, loss_sum, finite = carry
         indices = order[step]
         mask = indices < n_samples
         # Padded places read real rows (masked out of the loss all the same),
         # so that a user's BatchNorm computes its statistics on real data.
         batch = jax.tree.map(lambda array: array[indices % n_samples], data)
+        if config.mesh is not None:  # each device computes its share of the batch
+            batch, mask = split_batch((batch, mask), config.mesh)
         step_key_i = jax.random.fold_in(step_key, step)
         (loss, model_state), grads = grad_fn(
             config, state.params, state.model_state, batch, mask, step_key_i, hyper
@@ -235,16 +243,18 @@ def run_epoch(
         if config.frozen:  # after the update, so that no optimizer (weight decay...) moves them
             params = keep_frozen(params, state.params, config.frozen)
         finite &= jnp.isfinite(loss)
-        # The step is kept only for a batch holding real rows (bucket padding
-        # adds batches of padding only) and while every loss so far was
-        # finite. A scalar select rather than a lax.cond, whose pass-through
-        # branch makes XLA copy the whole carry every step.
-        keep = finite & (step * config.batch_size < n_samples)
-        state = _select(keep, TrainState(params, opt_state, model_state), state)
-        return (state, loss_sum + jnp.where(keep, loss * jnp.sum(mask), 0.0), finite), None
+        # The step is kept only while every loss so far was finite. A scalar
+        # select rather than a lax.cond, whose pass-through branch makes XLA
+        # copy the whole carry every step.
+        state = _select(finite, TrainState(params, opt_state, model_state), state)
+        return state, loss_sum + jnp.where(finite, loss * jnp.sum(mask), 0.0), finite
 
     init = (state, jnp.zeros((), jnp.float32), jnp.ones((), bool))
-    (state, loss_sum, finite), _ = jax.lax.scan(train_step, init, jnp.arange(config.n_batches))
+    # Only the batches that hold real rows run: the number is traced, so data
+    # of any size up to the padded one shares this program, and batches of
+    # padding only (bucketing adds them) cost nothing.
+    n_real_batches = (n_samples + config.batch_size - 1) // config.batch_size
+    state, loss_sum, finite = jax.lax.fori_loop(0, n_real_batches, train_step, init)
     # A NaN or infinite gradient with a finite loss makes the optimizer's update,
     # so the weights, non-finite; the next step's loss is then non-finite too,
     # and the weights stay so to the end of the epoch. One check of the final
@@ -260,31 +270,32 @@ def run_epochs(
 ) -> tuple[TrainState, EpochMetrics]:
     """:func:`run_epoch` for many models of one architecture, in one program.
 
-    ``states`` and ``keys`` are stacked along a first axis, one entry per
-    model; ``data`` is shared by all of them (``shared_data=True``) or stacked
-    too (each model its own rows, e.g. its own validation split); ``hyper`` is
-    shared. ``jax.vmap`` turns the models' matmuls into batched ones, so an
-    ensemble of small models costs little more than one. Each model's epoch is
-    exactly :func:`run_epoch`'s: shuffles, divergence checks and kept states
-    are per model.
+    ``states``, ``keys``, ``n_samples`` and the values of ``hyper`` are stacked
+    along a first axis, one entry per model, so that each model has its own
+    learning rate, penalty, noise... and number of real rows; ``data`` is
+    shared by all of them (``shared_data=True``) or stacked too (each model
+    its own rows: a validation split, a cross-validation fold). ``jax.vmap``
+    turns the models' matmuls into batched ones, so an ensemble of small
+    models costs little more than one. Each model's epoch is exactly
+    :func:`run_epoch`'s: shuffles, divergence checks and kept states are per
+    model.
     """
 
-    def one(state, model_data, key):
-        return run_epoch(config, state, model_data, n_samples, key, hyper)
+    def one(state, model_data, model_rows, key, model_hyper):
+        return run_epoch(config, state, model_data, model_rows, key, model_hyper)
 
-    return jax.vmap(one, in_axes=(0, None if shared_data else 0, 0))(states, data, keys)
+    data_axis = None if shared_data else 0
+    return jax.vmap(one, in_axes=(0, data_axis, 0, 0, 0))(states, data, n_samples, keys, hyper)
 
 
 @jax.jit
-def data_summary(X: jax.Array) -> jax.Array:
-    """``[any NaN, any infinity, min, max]`` of ``X``, computed on its device.
+def feature_ranges(X: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Minimum and maximum of each feature of ``X`` (NaN where a NaN is), on its device.
 
     Checking the training data where it already is saves passes over it on the
     host, which on an accelerator cost more than a short fit.
     """
-    return jnp.stack([jnp.isnan(X).any(), jnp.isinf(X).any(), jnp.nanmin(X), jnp.nanmax(X)]).astype(
-        jnp.float32
-    )
+    return jnp.min(X, axis=0), jnp.max(X, axis=0)
 
 
 # Inference: ``graphdef`` is the model in evaluation mode (dropout off, batch

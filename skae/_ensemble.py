@@ -1,15 +1,19 @@
-"""Fit several skae estimators of one architecture together, in one program.
+"""Fit several skae estimators together, one program per architecture.
 
-Each member is an ordinary skae estimator (a clone with its own
-``random_state``). Their fits are checked and planned one by one exactly as
-``fit`` would (:meth:`EncoderDecoder._plan_fit`), their training states are
-stacked, and :func:`skae._training.train_members` trains an epoch of all of
-them in one jitted call (``jax.vmap`` over the stacked states and keys). Each
-member then records its own fitted state, as after its own ``fit``: a member
-trained here ends with the weights it would have trained alone.
+Each member is an ordinary skae estimator: an ensemble's clone with its own
+``random_state``, or a search's candidate for one cross-validation fold.
+Their fits are checked and planned one by one exactly as ``fit`` would
+(:meth:`EncoderDecoder._plan_fit`); members with the same training program
+have their states, hyper-parameters (learning rate, penalties, noise...) and
+data stacked, and :func:`skae._training.train_members` trains an epoch of all
+of them in one jitted call (``jax.vmap``). Each member then records its own
+fitted state, as after its own ``fit``: a member trained here ends with the
+weights it would have trained alone.
 """
 
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import jax
 import jax.numpy as jnp
@@ -20,45 +24,108 @@ from . import _training
 from ._base import _pad_rows
 
 
-def fit_together(members: list, X) -> list:
-    """Fit every estimator of ``members`` on ``X``; one compiled program when possible.
+def fit_together(members: list, X, y=None) -> list:
+    """Fit every estimator of ``members``; one compiled program per group of equal ones.
 
-    Members whose programs differ (another architecture, batch layout or
-    objective) are fitted one after the other instead. A member whose training
-    diverges keeps the weights of its best epoch, as after its own ``fit``; the
-    others are not affected. Returns the members, fitted.
+    ``X`` (and ``y``, for regressors) is one data set for all members, or a
+    list of one per member (cross-validation folds). Members are grouped by
+    their training program (architecture, batch layout, objective) and
+    ``max_iter``; each group trains in one program, a member alone in its
+    group (or on a device mesh) trains by its own ``fit``. A member whose
+    training diverges keeps the weights of its best epoch, as after its own
+    ``fit``; the others are not affected. Returns the members, fitted.
     """
-    plans = [member._plan_fit(X, None, incremental=False, continuing=False) for member in members]
-    configs = [member._epoch_config(plan) for member, plan in zip(members, plans)]
-    if len(members) == 1 or any(config != configs[0] for config in configs[1:]):
-        for member in members:
-            member.fit(X)
-        return members
+    one_data_set = not isinstance(X, list)
+    Xs = [X] * len(members) if one_data_set else X
+    ys = y if isinstance(y, list) else [y] * len(members)
+    plans = [
+        member._plan_fit(X_i, y_i, incremental=False, continuing=False)
+        for member, X_i, y_i in zip(members, Xs, ys)
+    ]
+    groups = {}
+    for i, (member, plan) in enumerate(zip(members, plans)):
+        groups.setdefault((member._epoch_config(plan), member.max_iter), []).append(i)
+    for (config, _), indices in groups.items():
+        if len(indices) == 1 or config.mesh is not None:
+            for i in indices:
+                members[i].fit(Xs[i], ys[i])
+        else:
+            group = [members[i] for i in indices]
+            group_plans = [plans[i] for i in indices]
+            results = _train_in_parts(group, group_plans, config, one_data_set)
+            _record_group(group, group_plans, results)
+    return members
 
-    config, first = configs[0], plans[0]
+
+def _train_in_parts(members: list, plans: list, config, one_data_set: bool):
+    """The results of a group trained in parts, one thread per part, in the group's order."""
+    parts = _parts_for_cores(list(range(len(members))))
+
+    def train_part(part):
+        return _train_group(
+            [members[i] for i in part], [plans[i] for i in part], config, one_data_set
+        )
+
+    with ThreadPoolExecutor(len(parts)) as pool:
+        return [result for part in pool.map(train_part, parts) for result in part]
+
+
+def _parts_for_cores(indices: list) -> list[list]:
+    """``indices`` split into equal parts, one per CPU core, to train in parallel threads.
+
+    On a CPU, XLA runs one program on one core, however many models it
+    batches; two programs dispatched from two threads use two cores. Equal
+    parts share one compiled program; where they cannot be equal, or on an
+    accelerator (which one program fills better), there is one part.
+    """
+    import jax
+
+    n_parts = min(os.cpu_count() or 1, len(indices))
+    if jax.default_backend() != "cpu":
+        n_parts = 1
+    while len(indices) % n_parts:
+        n_parts -= 1
+    size = len(indices) // n_parts
+    return [indices[start : start + size] for start in range(0, len(indices), size)]
+
+
+def _train_group(members: list, plans: list, config, one_data_set: bool) -> list:
+    """Train members whose plans share ``config`` and ``max_iter`` in one program.
+
+    Returns their ``TrainingResult``; :func:`_record_group` records them.
+    """
+    first = plans[0]
     n_rows = config.batch_size * config.n_batches
-    # Without early stopping every member trains on all of X: one copy.
-    shared_data = all(plan.X_val is None for plan in plans)
-    if shared_data:
-        data = (_pad_rows(first.X_train, n_rows), None)
-    else:  # each member its own validation split
-        data = (jnp.stack([_pad_rows(plan.X_train, n_rows) for plan in plans]), None)
-    states = _training.stack([plan.state for plan in plans])
+    # One data set without early stopping: every member trains on all of it, one copy.
+    shared_data = one_data_set and all(plan.X_val is None for plan in plans)
+    sources = plans[:1] if shared_data else plans
+
+    def rows_of(arrays):
+        padded = [_pad_rows(array, n_rows) for array in arrays]
+        return padded[0] if shared_data else jnp.stack(padded)
+
+    data = (rows_of([plan.X_train for plan in sources]), None)
+    if first.Y_train is not None:
+        data = (data[0], rows_of([plan.Y_train for plan in sources]))
     validation_scores = None
     if first.X_val is not None:
         validation_scores = [m._validation_scorer(p) for m, p in zip(members, plans)]
-    results = _training.train_members(
+    return _training.train_members(
         config,
-        states,
+        _training.stack([plan.state for plan in plans]),
         data,
-        len(first.X_train),
-        first.hyper,
+        [len(plan.X_train) for plan in plans],
+        _training.stack([plan.hyper for plan in plans]),
         [jax.random.key(plan.seed) for plan in plans],
         n_epochs=members[0].max_iter,
         stoppings=[_training.EarlyStopping(m.tol, m.n_iter_no_change) for m in members],
         shared_data=shared_data,
         validation_scores=validation_scores,
     )
+
+
+def _record_group(members: list, plans: list, results: list) -> None:
+    """Each member records its result, as after its own ``fit``; one warning for all."""
     diverged = 0
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -72,16 +139,15 @@ def fit_together(members: list, X) -> list:
             f"Training diverged for {diverged} of {len(members)} members; they keep the "
             "weights of their best epoch. Lower learning_rate_init or scale X.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     if any(issubclass(w.category, ConvergenceWarning) for w in caught):
         warnings.warn(
             f"Maximum iterations ({members[0].max_iter}) reached and the optimization "
             "hasn't converged yet for some members.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-    return members
 
 
 def member_seeds(random_state, n_members: int) -> list[int]:

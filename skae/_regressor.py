@@ -289,6 +289,7 @@ class AutoencoderRegressor(_Regression, CustomModules, EncoderDecoder):
         init_layers="all",
         freeze=False,
         compute_dtype="float32",
+        devices=None,
         encoder=None,
         decoder=None,
     ):
@@ -313,6 +314,7 @@ class AutoencoderRegressor(_Regression, CustomModules, EncoderDecoder):
         self.init_layers = init_layers
         self.freeze = freeze
         self.compute_dtype = compute_dtype
+        self.devices = devices
         self.encoder = encoder
         self.decoder = decoder
 
@@ -408,6 +410,7 @@ class ConvolutionalAutoencoderRegressor(_Regression, ConvolutionalArchitecture, 
         init_layers="all",
         freeze=False,
         compute_dtype="float32",
+        devices=None,
     ):
         self.n_components = n_components
         self.image_shape = image_shape
@@ -433,6 +436,7 @@ class ConvolutionalAutoencoderRegressor(_Regression, ConvolutionalArchitecture, 
         self.init_layers = init_layers
         self.freeze = freeze
         self.compute_dtype = compute_dtype
+        self.devices = devices
 
     def _model_builder(self, n_features: int, loss: str) -> partial:
         builder = super()._model_builder(n_features, loss)

@@ -87,6 +87,7 @@ class SparseAutoencoder(SparseMixin, CustomModules, BaseAutoencoder):
         init_layers="all",
         freeze=False,
         compute_dtype="float32",
+        devices=None,
         encoder=None,
         decoder=None,
     ):
@@ -114,5 +115,6 @@ class SparseAutoencoder(SparseMixin, CustomModules, BaseAutoencoder):
         self.init_layers = init_layers
         self.freeze = freeze
         self.compute_dtype = compute_dtype
+        self.devices = devices
         self.encoder = encoder
         self.decoder = decoder

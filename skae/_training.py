@@ -98,6 +98,7 @@ def train(
     keep_best: bool = True,
     validation_score: Callable | None = None,
     on_epoch: Callable | None = None,
+    epoch: Callable | None = None,
 ) -> TrainingResult:
     """Train for up to ``n_epochs`` epochs from ``state``.
 
@@ -130,15 +131,21 @@ def train(
         replaces minus the training loss as the score.
     on_epoch : callable, optional
         ``on_epoch(loss, validation_score_or_None)`` after each epoch (progress).
+    epoch : callable, optional
+        ``epoch(state, key) -> (state, EpochMetrics)``, run instead of
+        :func:`skae._engine.run_epoch` on ``data`` (a streamed epoch, see
+        ``skae._streaming``).
     """
     n_rows = jax.numpy.asarray(n_samples, jax.numpy.int32)
     result = TrainingResult(state)
     kept = state
     try:
-        for epoch in range(first_epoch, first_epoch + n_epochs):
-            state, metrics = _engine.run_epoch(
-                config, state, data, n_rows, jax.random.fold_in(key, epoch), hyper
-            )
+        for epoch_number in range(first_epoch, first_epoch + n_epochs):
+            epoch_key = jax.random.fold_in(key, epoch_number)
+            if epoch is None:
+                state, metrics = _engine.run_epoch(config, state, data, n_rows, epoch_key, hyper)
+            else:
+                state, metrics = epoch(state, epoch_key)
             finite, loss = jax.device_get((metrics.finite, metrics.loss))
             if not finite:
                 result.outcome = "diverged"
@@ -170,7 +177,7 @@ def train_members(
     config: _engine.EpochConfig,
     states: _engine.TrainState,
     data,
-    n_samples: int,
+    n_samples: list[int],
     hyper: dict,
     keys: list,
     *,
@@ -181,16 +188,17 @@ def train_members(
 ) -> list[TrainingResult]:
     """:func:`train` for an ensemble: one program trains an epoch of every member.
 
-    ``states`` are the members' states stacked along a first axis; ``keys``
-    their base keys (member ``i`` uses ``fold_in(keys[i], epoch)``, as a single
-    fit with its seed would). Each member has its own stopping rule and
+    ``states`` are the members' states stacked along a first axis, and so are
+    the values of ``hyper``; ``n_samples`` lists each member's number of real
+    rows; ``keys`` their base keys (member ``i`` uses ``fold_in(keys[i],
+    epoch)``, as a single fit with its seed would). Each member has its own stopping rule and
     optional validation scorer (``validation_scores[i](state_i)``); a member
     that stops or diverges keeps its best state while the others go on, and
     the loop ends when every member has stopped or after ``n_epochs``. Returns
     one :class:`TrainingResult` per member, its state unstacked.
     """
     n_members = len(keys)
-    n_rows = jax.numpy.asarray(n_samples, jax.numpy.int32)
+    n_rows = jax.numpy.asarray(n_samples, jax.numpy.int32)  # one per member
     results = [TrainingResult(None) for _ in range(n_members)]
     active = [True] * n_members
     kept = states

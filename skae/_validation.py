@@ -113,28 +113,33 @@ def resolve_loss(
     return loss, output_activation
 
 
-def check_finite_float32(X, estimator_name: str, input_name: str = "X"):
+def check_finite_float32(X, estimator_name: str, input_name: str = "X", per_feature=False):
     """``(X as float32, min, max)``; raises on NaN, infinity or float32 overflow.
 
     Everything runs in float32, so a float64 value beyond float32's range
-    (about 3.4e38) is refused like an infinity. On an accelerator the data goes
-    to the device once and is checked there in one reduction, which saves
-    passes over it on the host; on the CPU, NumPy checks it, so no program is
+    (about 3.4e38) is refused like an infinity. ``min`` and ``max`` are those
+    of all values, or with ``per_feature=True`` arrays of each feature's
+    (column's, or pixel's for images). Both come from one pass per extreme:
+    NaN and infinities carry through them to the check. On an accelerator the
+    data goes to the device once and is checked there, which saves passes
+    over it on the host; on the CPU, NumPy checks it, so no program is
     compiled for the data's shape.
     """
     X = np.asarray(X)
     if X.dtype == np.float64 and X.size and np.nanmax(np.abs(X), initial=0.0) > FLOAT32_MAX:
         has_nan, has_inf = bool(np.isnan(X).any()), True
-        X32, low, high = None, 0.0, 0.0
+        X32 = low = high = None
     else:
         X32 = np.asarray(X, dtype=np.float32)
-        if jax.default_backend() == "cpu":
-            summary = [np.isnan(X32).any(), np.isinf(X32).any(), X32.min(), X32.max()]
+        if not len(X32):
+            low = high = np.zeros(X32.shape[1:], np.float32)
+        elif jax.default_backend() == "cpu":
+            low, high = X32.min(axis=0), X32.max(axis=0)
         else:
             X32 = jax.device_put(X32)
-            summary = np.asarray(_engine.data_summary(X32)).tolist()
-        has_nan, has_inf = bool(summary[0]), bool(summary[1])
-        low, high = float(summary[2]), float(summary[3])
+            low, high = (np.asarray(extreme) for extreme in _engine.feature_ranges(X32))
+        has_nan = bool(np.isnan(low).any() or np.isnan(high).any())
+        has_inf = bool(np.isinf(low).any() or np.isinf(high).any())
     if has_nan:
         raise ValueError(
             f"Input {input_name} contains NaN. {estimator_name} does not accept missing values; "
@@ -146,4 +151,6 @@ def check_finite_float32(X, estimator_name: str, input_name: str = "X"):
             f"Input {input_name} contains infinity or a value too large for float32 (|x| > "
             f"{FLOAT32_MAX:.4g}), the precision {estimator_name} computes in."
         )
+    if not per_feature:
+        low, high = float(np.min(low)), float(np.max(high))
     return X32, low, high

@@ -92,6 +92,7 @@ class VariationalAutoencoder(VariationalMixin, DenseArchitecture, BaseAutoencode
         init_layers="all",
         freeze=False,
         compute_dtype="float32",
+        devices=None,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -116,6 +117,7 @@ class VariationalAutoencoder(VariationalMixin, DenseArchitecture, BaseAutoencode
         self.init_layers = init_layers
         self.freeze = freeze
         self.compute_dtype = compute_dtype
+        self.devices = devices
 
 
 @fill_doc
@@ -193,6 +195,7 @@ class ConvolutionalVariationalAutoencoder(
         init_layers="all",
         freeze=False,
         compute_dtype="float32",
+        devices=None,
     ):
         self.n_components = n_components
         self.image_shape = image_shape
@@ -220,3 +223,4 @@ class ConvolutionalVariationalAutoencoder(
         self.init_layers = init_layers
         self.freeze = freeze
         self.compute_dtype = compute_dtype
+        self.devices = devices
