@@ -13,7 +13,7 @@ a user or a joblib worker starts one):
    ``skae.enable_compilation_cache``, once with an empty cache (filling it)
    and once more with the cache filled (a second session).
 
-Targets: with a filled cache, ``GridSearchCV(n_jobs=2)`` takes at most 0.7x
+Targets: with a filled cache, ``GridSearchCV(n_jobs=2)`` takes at most 0.8x
 the time it takes without the cache (where each worker compiles again, which
 makes it slower than ``n_jobs=1`` on 2 cores), and no longer than
 ``n_jobs=1``. Exits 1 when one is missed.
@@ -102,9 +102,9 @@ def main() -> int:
         print(f"{name:<24} {seconds:6.2f} s  ({seconds / times['n_jobs=1']:.2f}x n_jobs=1)")
     cached = times["n_jobs=2, filled cache"]
     against_uncached, against_serial = cached / times["n_jobs=2"], cached / times["n_jobs=1"]
-    print(f"\nn_jobs=2, filled cache / without: {against_uncached:.2f}x (target <= 0.7)")
+    print(f"\nn_jobs=2, filled cache / without: {against_uncached:.2f}x (target <= 0.8)")
     print(f"n_jobs=2, filled cache / n_jobs=1: {against_serial:.2f}x (target <= 1.0)")
-    ok = against_uncached <= 0.7 and against_serial <= 1.0
+    ok = against_uncached <= 0.8 and against_serial <= 1.0
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

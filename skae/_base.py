@@ -28,6 +28,7 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     _fit_context,
+    is_regressor,
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -247,8 +248,22 @@ class EncoderDecoder(
         ``low`` and ``high`` are the range of the targets (``X`` for an
         autoencoder), which ``loss="auto"`` and the objective read.
         """
-        X = self._validate_input(X, reset=not continuing)
-        X, data_min, data_max = check_finite_float32(X, type(self).__name__, per_feature=True)
+        if _streaming.is_chunk_stream(X):
+            if is_regressor(self):
+                raise TypeError(
+                    f"{type(self).__name__} takes X as an array or a memmap, not an iterable "
+                    "of chunks: its targets must stay aligned with the rows."
+                )
+
+            def check_chunk(chunk, first: bool):
+                rows = self._validate_input(chunk, reset=first and not continuing)
+                return check_finite_float32(rows, type(self).__name__, per_feature=True)
+
+            X = _streaming.ChunkStream(X, check_chunk)
+            data_min, data_max = X.data_min, X.data_max
+        else:
+            X = self._validate_input(X, reset=not continuing)
+            X, data_min, data_max = check_finite_float32(X, type(self).__name__, per_feature=True)
         low, high = float(data_min.min()), float(data_max.max())
         targets = self._validate_targets(y, len(X), reset=not continuing)
         Y, targets_name = None, "X"
@@ -298,11 +313,11 @@ class EncoderDecoder(
 
         X_train, X_val, Y_train, Y_val = X, None, Y, None
         if self.early_stopping and not incremental:
-            if _streaming.is_memory_mapped(X):
+            if _streaming.is_memory_mapped(X) or isinstance(X, _streaming.ChunkStream):
                 raise ValueError(
                     "early_stopping=True holds out rows of X, which would copy a memory-mapped "
-                    "X into memory. Set early_stopping=False, or keep validation rows apart "
-                    "yourself and watch score() on them between partial_fit calls."
+                    "X (or a stream of chunks) into memory. Set early_stopping=False, or keep "
+                    "validation rows apart and watch score() on them between partial_fit calls."
                 )
             train_rows, val_rows = validation_split(len(X), self.validation_fraction, seed)
             X_train, X_val = X[train_rows], X[val_rows]
@@ -411,9 +426,15 @@ class EncoderDecoder(
     def _run_training(self, plan: _FitPlan, incremental: bool, continuing: bool):
         """Run the epoch loop on a checked plan; returns a ``TrainingResult``."""
         state, hyper = plan.state, plan.hyper
-        if _streaming.is_memory_mapped(plan.X_train):  # never copied whole: see skae._streaming
-            chunk = _streaming.chunk_rows(plan.X_train[0].size, plan.batch_size)
-            config = self._epoch_config(plan, min(chunk, len(plan.X_train)), stream=True)
+        streamed = isinstance(plan.X_train, _streaming.ChunkStream)
+        if streamed or _streaming.is_memory_mapped(plan.X_train):  # see skae._streaming
+            if streamed:
+                chunks = plan.X_train.chunks
+                config = self._epoch_config(plan, plan.batch_size, stream=True)
+            else:
+                chunk = _streaming.chunk_rows(plan.X_train[0].size, plan.batch_size)
+                chunks = _streaming.memmap_chunks(plan.X_train, plan.Y_train, chunk)
+                config = self._epoch_config(plan, min(chunk, len(plan.X_train)), stream=True)
 
             def place(rows, n_rows):
                 padded = _pad_rows(rows, n_rows)
@@ -423,10 +444,9 @@ class EncoderDecoder(
             epoch = _streaming.streamed_epoch(
                 lru_cache(partial(self._epoch_config, plan, stream=True)),
                 place,
-                plan.X_train,
-                plan.Y_train,
+                chunks,
+                len(plan.X_train),
                 hyper,
-                chunk,
             )
         else:
             config, epoch = self._epoch_config(plan, stream=incremental), None

@@ -17,10 +17,12 @@ own.
 """
 
 import mmap
+from collections.abc import Iterable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from scipy import sparse
 
 from . import _engine
 
@@ -47,8 +49,77 @@ def chunk_rows(n_features: int, batch_size: int) -> int:
     return batch_size << (batches.bit_length() - 1)
 
 
-def streamed_epoch(config_for, pad, X, Y, hyper, chunk: int):
-    """``epoch(state, key) -> (state, EpochMetrics)`` over ``X`` (and ``Y``) in chunks.
+def memmap_chunks(X, Y, chunk: int):
+    """``chunks(key)``: ``(X rows, Y rows or None)`` of consecutive rows, in a random order."""
+    starts = np.arange(0, len(X), chunk)
+
+    def chunks(key):
+        for index in np.asarray(jax.random.permutation(key, len(starts))):
+            rows = slice(int(starts[index]), int(starts[index]) + chunk)
+            yield X[rows], None if Y is None else Y[rows]
+
+    return chunks
+
+
+def is_chunk_stream(X) -> bool:
+    """True for an iterable of chunks: iterable, and not array-like (lists are data)."""
+    return (
+        isinstance(X, Iterable)
+        and not isinstance(X, str | bytes | list | tuple | dict | np.ndarray)
+        and not hasattr(X, "__array__")
+        and not hasattr(X, "shape")
+        and not sparse.issparse(X)
+    )
+
+
+class ChunkStream:
+    """A re-iterable of 2-D arrays (chunks of rows of any sizes), checked by one pass.
+
+    ``check(chunk, first)`` validates a chunk and returns ``(float32 rows,
+    per-feature minimum, per-feature maximum)``. The pass records the number
+    of rows and each feature's range; training then iterates the source once
+    per epoch, in its own order, checking each chunk again.
+    """
+
+    def __init__(self, source, check):
+        if iter(source) is source:
+            raise TypeError(
+                "X is an iterator (such as a generator), which yields its chunks only once; "
+                "training reads them once to check them and once per epoch. Pass an object "
+                "whose __iter__ starts over, such as a class whose __iter__ yields the chunks."
+            )
+        self.source, self._check = source, check
+        self.n_rows, self.data_min, self.data_max = 0, None, None
+        for rows, low, high in self._checked():
+            self.n_rows += len(rows)
+            first = self.data_min is None
+            self.data_min = low if first else np.minimum(self.data_min, low)
+            self.data_max = high if first else np.maximum(self.data_max, high)
+        if not self.n_rows:
+            raise ValueError("The iterable of chunks yielded no rows.")
+
+    def __len__(self) -> int:
+        return self.n_rows
+
+    def _checked(self):
+        for position, chunk in enumerate(self.source):
+            yield self._check(chunk, position == 0 and self.data_min is None)
+
+    def chunks(self, key):
+        """``(rows, None)`` per chunk, in the source's order (``key`` is not used)."""
+        n_rows = 0
+        for rows, _, _ in self._checked():
+            n_rows += len(rows)
+            yield rows, None
+        if n_rows != self.n_rows:
+            raise ValueError(
+                f"The iterable of chunks yielded {n_rows} rows in this epoch and "
+                f"{self.n_rows} when it was first read: it must yield the same chunks each time."
+            )
+
+
+def streamed_epoch(config_for, pad, chunks, n_samples: int, hyper):
+    """``epoch(state, key) -> (state, EpochMetrics)`` over ``chunks(key)``, chunk by chunk.
 
     Parameters
     ----------
@@ -56,25 +127,21 @@ def streamed_epoch(config_for, pad, X, Y, hyper, chunk: int):
         ``config_for(n_rows) -> EpochConfig`` for a chunk of ``n_rows`` rows.
     pad : callable
         ``pad(rows, n_rows)``: host rows as a float32 device array of ``n_rows`` rows.
-    X, Y : array-like
-        Inputs, and targets or None; sliced, never copied whole.
+    chunks : callable
+        ``chunks(key)`` yields ``(X rows, Y rows or None)`` for one epoch.
+    n_samples : int
+        Rows per epoch.
     hyper : dict of scalar arrays
-    chunk : int
-        Rows per chunk.
     """
-    n_samples = len(X)
-    starts = np.arange(0, n_samples, chunk)
 
     def epoch(state, key):
         order_key, chunk_key = jax.random.split(key)
-        order = np.asarray(jax.random.permutation(order_key, len(starts)))
         loss_sum, finite, in_flight = jnp.zeros((), jnp.float32), jnp.ones((), bool), []
-        for position, index in enumerate(order):
-            rows = slice(int(starts[index]), int(starts[index]) + chunk)
-            n_rows = len(X[rows])
+        for position, (X_rows, Y_rows) in enumerate(chunks(order_key)):
+            n_rows = len(X_rows)
             config = config_for(n_rows)
             padded = config.batch_size * config.n_batches
-            data = (pad(X[rows], padded), None if Y is None else pad(Y[rows], padded))
+            data = (pad(X_rows, padded), None if Y_rows is None else pad(Y_rows, padded))
             state, metrics = _engine.run_epoch(
                 config,
                 state,

@@ -47,3 +47,61 @@ def test_a_memmap_trains_chunk_by_chunk(memmapped_digits, digits, monkeypatch):
 def test_a_memmap_is_refused_with_early_stopping(memmapped_digits):
     with pytest.raises(ValueError, match="copy a memory-mapped X"):
         skae.Autoencoder(early_stopping=True).fit(memmapped_digits)
+
+
+class Chunks:
+    """The documented protocol: an object whose ``__iter__`` yields the chunks anew."""
+
+    def __init__(self, X, sizes):
+        self.X, self.sizes = X, sizes
+
+    def __iter__(self):
+        start = 0
+        for size in self.sizes:
+            yield self.X[start : start + size]
+            start += size
+
+
+def test_an_iterable_of_chunks_of_any_sizes_trains_one_epoch_per_pass(digits, monkeypatch):
+    X = digits[0]
+    sizes = [300, 451, 123, len(X) - 874]
+    calls = []
+    run_epoch = _engine.run_epoch
+
+    def recording(config, state, data, n_samples, key, hyper):
+        calls.append((int(n_samples), config.batch_size * config.n_batches))
+        return run_epoch(config, state, data, n_samples, key, hyper)
+
+    monkeypatch.setattr(_engine, "run_epoch", recording)
+    streamed = skae.Autoencoder(max_iter=4, random_state=0).fit(Chunks(X, sizes))
+    # Each epoch visits the chunks in their order; the sizes round up to 1, 2 or
+    # 4 batches of 200 rows (a power of two): three programs for four sizes.
+    assert [n for n, _ in calls] == sizes * 4
+    assert {padded for _, padded in calls} == {200, 400, 800}
+    assert streamed.n_features_in_ == 64 and streamed.n_iter_ == 4
+    np.testing.assert_array_equal(streamed.data_min_, X.min(axis=0))
+    in_memory = skae.Autoencoder(max_iter=4, random_state=0).fit(X)
+    np.testing.assert_allclose(streamed.score(digits[1]), in_memory.score(digits[1]), rtol=0.1)
+
+
+def test_bad_streams_get_clear_errors(digits):
+    X = digits[0]
+    with pytest.raises(TypeError, match="iterator"):
+        skae.Autoencoder(max_iter=2).fit(chunk for chunk in (X[:100], X[100:]))
+    with pytest.raises(TypeError, match="not an iterable of chunks"):
+        skae.AutoencoderRegressor(max_iter=2).fit(Chunks(X, [100, 100]), X[:200, :3])
+    with_nan = X[:100].copy()
+    with_nan[5, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        skae.Autoencoder(max_iter=2).fit(Chunks(np.vstack([X[:100], with_nan]), [100, 100]))
+    narrow = Chunks(X[:, :10], [100])
+    with pytest.raises(ValueError, match="features"):
+        skae.Autoencoder(max_iter=2).fit(X[:100]).partial_fit(narrow)
+
+    class Shrinking(Chunks):
+        def __iter__(self):
+            yield from super().__iter__()
+            self.sizes = self.sizes[:-1]  # the next pass yields fewer rows
+
+    with pytest.raises(ValueError, match="same chunks"):
+        skae.Autoencoder(max_iter=2).fit(Shrinking(X, [100, 100, 100]))
