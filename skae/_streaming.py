@@ -1,19 +1,21 @@
 """Training on data larger than memory: an epoch streamed chunk by chunk to the device.
 
-A NumPy memmap (``np.load(path, mmap_mode="r")``, ``np.memmap``) is never
-copied whole: each epoch visits it in chunks of consecutive rows, in a new
-random order of chunks, and runs :func:`skae._engine.run_epoch` on each chunk,
-which shuffles the chunk's rows on the device. So what is shuffled is the
-order of the chunks and the rows within each; rows of different chunks never
-share a minibatch. With chunks of tens of thousands of rows, as here, that
-mixes well unless the file is sorted (by label, by time): shuffle such a file
-once before training.
+Two sources: a memmap (:func:`memmap_chunks`) and an iterable of chunks
+(:class:`ChunkStream`, read in its own order). A NumPy memmap
+(``np.load(path, mmap_mode="r")``, ``np.memmap``) is never copied whole: each
+epoch visits it in chunks of consecutive rows, in a new random order of
+chunks, and runs :func:`skae._engine.run_epoch` on each chunk, which shuffles
+the chunk's rows on the device. So what is shuffled is the order of the
+chunks and the rows within each; rows of different chunks never share a
+minibatch. With chunks of tens of thousands of rows, as here, that mixes well
+unless the file is sorted (by label, by time): shuffle such a file once
+before training.
 
 Only a few chunks live in memory at once: the one the device trains on, the
 next one, which the host prepares meanwhile (JAX dispatches asynchronously),
 and no more: before preparing a chunk the loop waits for the one two places
-back. Full chunks share one compiled program; the last, shorter one has its
-own.
+back. Chunks whose number of batches rounds up to the same power of two
+share one compiled program.
 """
 
 import mmap
