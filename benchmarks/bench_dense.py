@@ -61,10 +61,10 @@ def minimal_loss(params, x):
 TX = optax.adam(1e-3)
 
 
-@partial(jax.jit, static_argnames="n_batches")
-def minimal_epoch(params, opt_state, X, key, n_batches):
-    order = jax.random.permutation(key, X.shape[0])[: n_batches * BATCH]
-    batches = X[order].reshape(n_batches, BATCH, -1)
+@partial(jax.jit, static_argnames=("n_batches", "batch"))
+def minimal_epoch(params, opt_state, X, key, n_batches, batch=BATCH):
+    order = jax.random.permutation(key, X.shape[0])[: n_batches * batch]
+    batches = X[order].reshape(n_batches, batch, -1)
 
     def step(carry, batch):
         params, opt_state = carry

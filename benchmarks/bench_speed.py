@@ -65,7 +65,6 @@ import os
 import sys
 import time
 import warnings
-from functools import partial
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
@@ -74,9 +73,8 @@ os.environ["KERAS_BACKEND"] = "jax"  # read when keras is imported: the same XLA
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from _common import load_images, print_table
-from bench_dense import TX, WIDTHS, minimal_forward, minimal_init, minimal_loss
+from bench_dense import TX, WIDTHS, minimal_epoch, minimal_forward, minimal_init
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
@@ -172,22 +170,6 @@ def run_skae(kind, x_train, x_test, batch, epochs, **extra):
 
 
 # ----------------------------------------------------------------- minimal JAX loop
-@partial(jax.jit, static_argnames=("batch", "n_batches"))
-def minimal_epoch(params, opt_state, X, key, batch, n_batches):
-    """``bench_dense.minimal_epoch`` with the batch size as an argument."""
-    order = jax.random.permutation(key, X.shape[0])[: n_batches * batch]
-    batches = X[order].reshape(n_batches, batch, -1)
-
-    def step(carry, rows):
-        params, opt_state = carry
-        loss, grads = jax.value_and_grad(minimal_loss)(params, rows)
-        updates, opt_state = TX.update(grads, opt_state, params)
-        return (optax.apply_updates(params, updates), opt_state), loss
-
-    (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), batches)
-    return params, opt_state, losses.mean()
-
-
 def run_minimal(x_train, x_test, batch, epochs):
     state = {}
     X, n_batches, keys = jax.device_put(x_train), len(x_train) // batch, jax.random.key(1)
@@ -195,7 +177,7 @@ def run_minimal(x_train, x_test, batch, epochs):
     def epoch():
         key = jax.random.fold_in(keys, state["epoch"])
         params, opt_state, loss = minimal_epoch(
-            state["params"], state["opt_state"], X, key, batch, n_batches
+            state["params"], state["opt_state"], X, key, n_batches, batch
         )
         float(loss)  # read the loss each epoch, as any real loop does
         state.update(params=params, opt_state=opt_state, epoch=state["epoch"] + 1)
