@@ -10,6 +10,7 @@ to targets ``y`` instead. The epoch loop itself is :func:`skae._training.train`.
 """
 
 import copy
+import math
 import pickle
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -36,7 +37,16 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from . import _devices, _engine, _prefit, _streaming, _training, _transfer, _variables
+from . import (
+    _devices,
+    _engine,
+    _multihost,
+    _prefit,
+    _streaming,
+    _training,
+    _transfer,
+    _variables,
+)
 from ._models.activations import ACTIVATIONS
 from ._objectives import Reconstruction
 from ._optimizers import OPTIMIZERS, OptimizerSpec
@@ -96,6 +106,7 @@ class _FitPlan:
     Y_train: np.ndarray | None = None  # the targets, None where they are the inputs
     Y_val: np.ndarray | None = None
     frozen: tuple[str, ...] = ()  # layers kept fixed (skae._transfer)
+    rows_per_process: tuple[int, ...] | None = None  # several processes (skae._multihost)
 
 
 class EncoderDecoder(
@@ -166,7 +177,12 @@ class EncoderDecoder(
         """
         _check_has_columns(X, type(self).__name__)
         return validate_data(
-            self, X, reset=reset, dtype=[np.float64, np.float32], ensure_all_finite=False
+            self,
+            X,
+            reset=reset,
+            accept_sparse="csr",  # densified a chunk at a time (skae._streaming.SparseRows)
+            dtype=[np.float64, np.float32],
+            ensure_all_finite=False,
         )
 
     # ----------------------------------------------------------- scikit-learn
@@ -178,6 +194,7 @@ class EncoderDecoder(
         tags = super().__sklearn_tags__()
         # Outputs come back in the input's float dtype (computation is float32).
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.sparse = True
         return tags
 
     def __repr__(self, N_CHAR_MAX=700):
@@ -269,6 +286,17 @@ class EncoderDecoder(
         Y, targets_name = None, "X"
         if targets is not None:
             (Y, low, high), targets_name = targets, "y"
+        seed = (
+            self._seed
+            if continuing
+            else int(check_random_state(self.random_state).randint(2**31 - 1))
+        )
+        rows_per_process = None
+        if _multihost.spans_processes(_devices.batch_mesh(_devices.resolve_devices(self.devices))):
+            X, Y = self._check_process_shard(X, Y, incremental)
+            rows_per_process, data_min, data_max, (low, high), seed = _multihost.agree(
+                len(X), X.shape[1], data_min, data_max, (low, high), seed
+            )
         if continuing:  # the range seen over the whole training
             data_min = np.minimum(data_min, self.data_min_)
             data_max = np.maximum(data_max, self.data_max_)
@@ -276,7 +304,6 @@ class EncoderDecoder(
             loss, output_activation = self._continued_loss(low, high, incremental, targets_name)
             builder = self._model_builder(self.n_features_in_, loss)
             _check_same_model(self._model_builder_, builder, incremental)
-            seed = self._seed
             graphs, params, model_state = self._device_model()
             opt_state = self._device["state"].opt_state if incremental else None
             n_components = self.n_components_
@@ -286,7 +313,6 @@ class EncoderDecoder(
                 self.loss, self.output_activation, low, high, targets_name
             )
             builder = self._model_builder(self.n_features_in_, loss)
-            seed = int(check_random_state(self.random_state).randint(2**31 - 1))
             graphs, params, model_state = _variables.build_model(builder, seed)
             params, frozen = self._initial_layers(params, builder)
             n_components = _variables.check_model_shapes(
@@ -350,7 +376,24 @@ class EncoderDecoder(
             Y_train,
             Y_val,
             frozen,
+            rows_per_process,
         )
+
+    def _check_process_shard(self, X, Y, incremental: bool):
+        """``(X, Y)`` as this process's rows of a fit over several processes (skae._multihost)."""
+        if isinstance(X, _streaming.ChunkStream):
+            raise TypeError(
+                "Training over several processes takes each process's rows as an array or a "
+                "memmap, not an iterable of chunks."
+            )
+        if self.early_stopping and not incremental:
+            raise ValueError(
+                "early_stopping=True is not supported when training over several processes: "
+                "set early_stopping=False, and watch score() on validation rows between "
+                "partial_fit calls."
+            )
+        # A memory-mapped or sparse shard is read into memory: each process holds its rows.
+        return np.array(X[: len(X)]), None if Y is None else np.array(Y)
 
     def _initial_layers(self, params, builder: partial):
         """``(params with the layers of init_weights, the layers to keep fixed)``."""
@@ -408,6 +451,9 @@ class EncoderDecoder(
         a stream (``partial_fit``, a memmap), whose sizes vary.
         """
         mesh = _devices.batch_mesh(_devices.resolve_devices(self.devices))
+        if n_samples is None and plan.rows_per_process is not None:
+            # One equal block of rows per process, each holding that process's rows.
+            n_samples = len(plan.rows_per_process) * max(plan.rows_per_process)
         n_samples = len(plan.X_train) if n_samples is None else n_samples
         rows, n_batches = _engine.epoch_layout(n_samples, plan.batch_size, stream)
         rows = _devices.rows_per_device_multiple(rows, mesh)
@@ -427,12 +473,12 @@ class EncoderDecoder(
         """Run the epoch loop on a checked plan; returns a ``TrainingResult``."""
         state, hyper = plan.state, plan.hyper
         streamed = isinstance(plan.X_train, _streaming.ChunkStream)
-        if streamed or _streaming.is_memory_mapped(plan.X_train):  # see skae._streaming
+        if streamed or _streaming.reads_in_chunks(plan.X_train):  # see skae._streaming
             if streamed:
                 chunks = plan.X_train.chunks
                 config = self._epoch_config(plan, plan.batch_size, stream=True)
             else:
-                chunk = _streaming.chunk_rows(plan.X_train[0].size, plan.batch_size)
+                chunk = _streaming.chunk_rows(math.prod(plan.X_train.shape[1:]), plan.batch_size)
                 chunks = _streaming.memmap_chunks(plan.X_train, plan.Y_train, chunk)
                 config = self._epoch_config(plan, min(chunk, len(plan.X_train)), stream=True)
 
@@ -451,10 +497,15 @@ class EncoderDecoder(
         else:
             config, epoch = self._epoch_config(plan, stream=incremental), None
             n_rows = config.batch_size * config.n_batches
-            targets = None if plan.Y_train is None else _pad_rows(plan.Y_train, n_rows)
-            data = (_pad_rows(plan.X_train, n_rows), targets)
+            pad = _pad_rows
+            if plan.rows_per_process is not None:  # each process's rows in its own block
+                pad = partial(_multihost.global_rows, mesh=config.mesh)
+            targets = None if plan.Y_train is None else pad(plan.Y_train, n_rows=n_rows)
+            data = (pad(plan.X_train, n_rows=n_rows), targets)
+            if config.mesh is not None and plan.rows_per_process is None:
+                data = _devices.replicate(data, config.mesh)
         if config.mesh is not None:
-            data, state, hyper = _devices.replicate((data, state, hyper), config.mesh)
+            state, hyper = _devices.replicate((state, hyper), config.mesh)
         validation_score = self._validation_scorer(plan)
         n_epochs = 1 if incremental else self.max_iter
         previous_epochs = self.n_iter_ if continuing else 0
@@ -469,7 +520,7 @@ class EncoderDecoder(
                 config,
                 state,
                 data,
-                len(plan.X_train),
+                plan.rows_per_process or len(plan.X_train),
                 hyper,
                 jax.random.key(plan.seed),
                 first_epoch=previous_epochs,
@@ -562,35 +613,57 @@ class EncoderDecoder(
         return self._device["graphs"], state.params, state.model_state
 
     # ------------------------------------------------------------- inference
-    def _chunked(self, function, X, check_finite: bool = True) -> np.ndarray:
+    def _chunked(self, function, X, check_finite: bool = True, on_host=None) -> np.ndarray:
         """Apply a jitted ``function(chunk)`` to ``X`` in fixed-size chunks.
 
-        Finite input whose result overflows float32 (values near 1e38, or
-        squared errors of values beyond 1e19) raises a ValueError rather than
+        ``X`` (an array, a memmap, ``SparseRows`` or ``InferenceChunks``, see
+        skae._streaming) is read one block of rows at a time. ``on_host(result,
+        rows)``, when given, turns each chunk's result (its real rows, as
+        NumPy) and the chunk's rows of ``X`` into what is kept, so that a
+        result as large as ``X`` (a reconstruction) is never held whole. Finite
+        input whose result overflows float32 (values near 1e38, or squared
+        errors of values beyond 1e19) raises a ValueError rather than
         returning infinities or NaN.
         """
         rows = inference_rows(self.n_features_in_)
-        outputs = [function(chunk) for chunk in _device_chunks(X, rows)]
-        result = np.concatenate([np.asarray(out) for out in outputs])[: len(X)]
-        if check_finite and not np.isfinite(result).all():
-            largest = float(np.max(np.abs(X))) if X.size else 0.0
-            raise ValueError(
-                f"{type(self).__name__} computed infinite or NaN values from finite X: "
-                f"its values (largest |x| = {largest:.3g}) are too large for the model's "
-                "float32 computation (overflow). Scale X, for example with StandardScaler."
-            )
-        return result
+        kept, in_flight = [], []
+
+        def finish(result, X_rows):
+            result = np.asarray(result)[: len(X_rows)]
+            if check_finite and not np.isfinite(result).all():
+                largest = float(np.max(np.abs(X_rows)))
+                raise ValueError(
+                    f"{type(self).__name__} computed infinite or NaN values from finite X: "
+                    f"its values (largest |x| = {largest:.3g}) are too large for the model's "
+                    "float32 computation (overflow). Scale X, for example with StandardScaler."
+                )
+            kept.append(result if on_host is None else on_host(result, X_rows))
+
+        if isinstance(X, _streaming.InferenceChunks):
+            blocks = X.blocks(rows)
+        else:
+            blocks = (X[start : start + rows] for start in range(0, len(X), rows))
+        for X_rows in blocks:
+            in_flight.append((function(_pad_rows(X_rows, rows)), X_rows))
+            if len(in_flight) > 1:  # the device computes a chunk while the host finishes one
+                finish(*in_flight.pop(0))
+        for result, X_rows in in_flight:
+            finish(result, X_rows)
+        return np.concatenate(kept)
 
     def _validate_for_inference(self, X):
         check_is_fitted(self)
+        if _streaming.is_chunk_stream(X):  # each chunk checked as it is read
+            return _streaming.InferenceChunks(X, self._validate_for_inference)
         X = self._validate_input(X, reset=False)
-        check_finite_float32(X, type(self).__name__)
-        return X
+        checked, _, _ = check_finite_float32(X, type(self).__name__)
+        return checked if isinstance(checked, _streaming.SparseRows) else X
 
     def _eval_model(self):
         """``(evaluation graphdef, (params, model_state))`` of the fitted model."""
         graphs, params, model_state = self._device_model()
-        return graphs.eval, (params, model_state)
+        # After training over several processes, this process's copy of the weights.
+        return graphs.eval, _multihost.local_copy((params, model_state))
 
     def transform(self, X):
         """Encode ``X``: the code layer's values, like ``PCA.transform``.
@@ -811,28 +884,34 @@ class BaseAutoencoder(EncoderDecoder):
             self.data_max_,
         )
 
-    def _squared_errors(self, X, model: "_FittedModel", check_finite=True) -> np.ndarray:
+    def _squared_errors(
+        self, X, model: "_FittedModel", check_finite=True, row_means=False
+    ) -> np.ndarray:
         """Per-feature squared reconstruction error of ``X``, float64, input units.
 
         The error of the decoded mean (``inverse_transform(transform(X))``) plus,
         per feature, the squared distance of the value outside the training
         range ``[data_min_, data_max_]`` (zero inside it). The second term keeps
         scores falling as a row moves away from the data, even where the
-        decoder's output is bounded (a sigmoid) or follows the input.
+        decoder's output is bounded (a sigmoid) or follows the input. With
+        ``row_means``, each row's mean, computed chunk by chunk.
         """
         graph, variables, activation = model.graph, model.variables, model.output_activation
 
         def reconstruct(chunk):
             return _engine.reconstruct(graph, activation, variables, chunk)
 
-        reconstruction = self._chunked(reconstruct, X, check_finite).astype(np.float64)
-        X = np.asarray(X, dtype=np.float64)
-        outside = X - np.clip(X, model.data_min, model.data_max)
-        return np.square(X - reconstruction) + np.square(outside)
+        def squared_errors(reconstruction, X_rows):
+            X_rows = np.asarray(X_rows, dtype=np.float64)
+            outside = X_rows - np.clip(X_rows, model.data_min, model.data_max)
+            errors = np.square(X_rows - reconstruction) + np.square(outside)
+            return errors.mean(axis=1) if row_means else errors
+
+        return self._chunked(reconstruct, X, check_finite, squared_errors)
 
     def _row_scores(self, X, model: "_FittedModel", check_finite=True) -> np.ndarray:
         """:meth:`score_samples` of ``model``, float64 (the VAEs override it)."""
-        return -self._squared_errors(X, model, check_finite).mean(axis=1)
+        return -self._squared_errors(X, model, check_finite, row_means=True)
 
     def inverse_transform(self, X):
         """Decode codes back to the input space.
@@ -1016,14 +1095,16 @@ class _FittedModel:
     data_max: np.ndarray
 
 
-def _as_finite(values: np.ndarray, dtype, estimator_name: str) -> np.ndarray:
+def _as_finite(
+    values: np.ndarray, dtype, estimator_name: str, what: str = "reconstruction errors"
+) -> np.ndarray:
     """``values`` cast to ``dtype``; a ValueError if that overflows."""
     cast = values.astype(dtype, copy=False)
     if not np.isfinite(cast).all():
         raise ValueError(
-            f"{estimator_name}'s reconstruction errors overflow {np.dtype(dtype).name}: X "
-            "holds values too large (overflow) for scoring in its dtype. Scale X, for "
-            "example with StandardScaler, or pass float64."
+            f"{estimator_name}'s {what} overflow {np.dtype(dtype).name}: X holds values too "
+            "large (overflow) for the results in its dtype. Scale X, for example with "
+            "StandardScaler, or pass float64."
         )
     return cast
 
@@ -1146,9 +1227,3 @@ def _pad_rows(X, n_rows: int) -> jax.Array:
     xp = jnp if isinstance(X, jax.Array) else np
     padding = ((0, n_rows - len(X)), *[(0, 0)] * (X.ndim - 1))
     return jnp.asarray(xp.pad(xp.asarray(X, dtype=np.float32), padding))
-
-
-def _device_chunks(X: np.ndarray, rows: int):
-    """Yield ``X`` in zero-padded device chunks of ``rows`` rows."""
-    for start in range(0, len(X), rows):
-        yield _pad_rows(X[start : start + rows], rows)

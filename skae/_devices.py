@@ -54,8 +54,15 @@ def resolve_devices(devices) -> tuple:
 
 
 def batch_mesh(devices) -> Mesh | None:
-    """A one-axis mesh over ``devices`` (the result of :func:`resolve_devices`), or None."""
-    return Mesh(np.array(devices), (BATCH_AXIS,)) if devices else None
+    """A one-axis mesh over ``devices`` (the result of :func:`resolve_devices`), or None.
+
+    The devices of each process sit side by side, in process order, so that a
+    process's rows form one block of a batch split over several processes
+    (see ``skae._multihost``).
+    """
+    if not devices:
+        return None
+    return Mesh(np.array(sorted(devices, key=lambda d: d.process_index)), (BATCH_AXIS,))
 
 
 def replicate(tree, mesh: Mesh):

@@ -206,9 +206,11 @@ def run_epoch(
         rows on the device; the rows from ``n_samples`` on are padding.
         ``targets`` is None when they are the inputs (an autoencoder), which
         saves gathering the same rows twice.
-    n_samples : int scalar array
+    n_samples : int array
         Number of real rows (traced, so any count up to the padded size reuses
-        the program).
+        the program): a scalar when they are the first rows, or one count per
+        equal block of rows when each block starts with its own real rows (one
+        block per process, see ``skae._multihost``).
     key : PRNG key
         Source of the shuffle and of each step's key (noise, sampling...).
     hyper : dict of scalar arrays
@@ -216,21 +218,24 @@ def run_epoch(
     """
     n_rows = config.batch_size * config.n_batches
     shuffle_key, step_key = jax.random.split(key)
+    is_real, row_numbers, n_samples = _real_rows(n_rows, n_samples)
     # Real rows get a random sort key in [0, 1), padding sorts last: the order
-    # is a shuffle of the real rows followed by the padding.
-    sort_keys = jnp.where(
-        jnp.arange(n_rows) < n_samples, jax.random.uniform(shuffle_key, (n_rows,)), 2.0
-    )
-    order = jnp.argsort(sort_keys).reshape(config.n_batches, config.batch_size)
+    # is a shuffle of the real rows followed by the padding. A row's key is
+    # drawn by its number in the data set, not its place, so that blocks of
+    # rows on several processes are shuffled as the same rows on one.
+    uniform = jax.random.uniform(shuffle_key, (n_rows,))
+    sort_keys = jnp.where(is_real, uniform if row_numbers is None else uniform[row_numbers], 2.0)
+    order = jnp.argsort(sort_keys)
     grad_fn = jax.value_and_grad(batch_objective, argnums=1, has_aux=True)
 
     def train_step(step, carry):
         state, loss_sum, finite = carry
-        indices = order[step]
-        mask = indices < n_samples
-        # Padded places read real rows (masked out of the loss all the same),
-        # so that a user's BatchNorm computes its statistics on real data.
-        batch = jax.tree.map(lambda array: array[indices % n_samples], data)
+        places = step * config.batch_size + jnp.arange(config.batch_size)
+        mask = places < n_samples
+        # Places past the real rows read real rows (masked out of the loss all
+        # the same), so that a user's BatchNorm computes its statistics on real data.
+        indices = order[places % n_samples]
+        batch = jax.tree.map(lambda array: array[indices], data)
         if config.mesh is not None:  # each device computes its share of the batch
             batch, mask = split_batch((batch, mask), config.mesh)
         step_key_i = jax.random.fold_in(step_key, step)
@@ -262,6 +267,23 @@ def run_epoch(
     # reduction over the gradients at every step.
     finite &= all_finite(state.params)
     return state, EpochMetrics(loss_sum / n_samples, finite)
+
+
+def _real_rows(n_rows: int, n_samples: jax.Array):
+    """Where the real rows are, for :func:`run_epoch`.
+
+    Returns ``(is_real, row_numbers, n_real)``: which of the ``n_rows`` places
+    hold a real row, the number in the data set of the row at each place (None
+    when it is the place: the real rows come first) and how many rows are real.
+    """
+    places = jnp.arange(n_rows)
+    if n_samples.ndim == 0:
+        return places < n_samples, None, n_samples
+    # One block per process, each starting with its rows: the data set is the
+    # blocks' real rows put end to end.
+    block, within = jnp.divmod(places, n_rows // n_samples.shape[0])
+    first_row = jnp.cumsum(n_samples) - n_samples
+    return within < n_samples[block], first_row[block] + within, jnp.sum(n_samples)
 
 
 @partial(jax.jit, static_argnames=("config", "shared_data"))

@@ -15,9 +15,9 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_array
 
-from . import _engine
+from . import _engine, _multihost
 from ._architectures import ConvolutionalArchitecture, CustomModules
-from ._base import EncoderDecoder
+from ._base import EncoderDecoder, _as_finite
 from ._docs import fill_doc
 from ._models.dense import ComposedAutoencoder
 from ._validation import check_finite_float32
@@ -118,8 +118,10 @@ class _Regression(RegressorMixin):
         if continuing:
             offset, scale = self._target_offset, self._target_scale
         elif plan.loss == "mse" and plan.output_activation == "identity":
-            offset = plan.Y_train.mean(axis=0)
-            scale = plan.Y_train.std(axis=0)
+            if plan.rows_per_process is None:
+                offset, scale = plan.Y_train.mean(axis=0), plan.Y_train.std(axis=0)
+            else:  # over the targets of every process
+                offset, scale = _multihost.mean_and_std(plan.Y_train)
             scale[scale <= 1e-6 * np.maximum(np.abs(offset), 1.0)] = 1.0  # constant targets
         else:  # a bounded output (sigmoid...) predicts the targets in their own units
             offset = scale = None
@@ -156,9 +158,10 @@ class _Regression(RegressorMixin):
         X = self._validate_for_inference(X)
         graph, variables = self._eval_model()
         predicted = self._predict_rows(X, graph, variables, self.out_activation_)
-        if self._target_offset is not None:
-            predicted = predicted * self._target_scale + self._target_offset
-        return predicted.astype(X.dtype, copy=False).reshape(len(X), *self.target_shape_)
+        if self._target_offset is not None:  # in float64: a float32 product may overflow
+            predicted = predicted * self._target_scale.astype(np.float64) + self._target_offset
+        predicted = _as_finite(predicted, X.dtype, type(self).__name__, "predictions")
+        return predicted.reshape(len(X), *self.target_shape_)
 
     def score(self, X, y, sample_weight=None):
         """Coefficient of determination R^2 of :meth:`predict`, as every regressor's.

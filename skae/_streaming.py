@@ -1,7 +1,9 @@
 """Training on data larger than memory: an epoch streamed chunk by chunk to the device.
 
-Two sources: a memmap (:func:`memmap_chunks`) and an iterable of chunks
-(:class:`ChunkStream`, read in its own order). A NumPy memmap
+Three sources: a memmap and a ``scipy.sparse`` matrix (:func:`memmap_chunks`;
+a sparse matrix, wrapped in :class:`SparseRows`, is densified one chunk at a
+time) and an iterable of chunks (:class:`ChunkStream`, read in its own
+order). A NumPy memmap
 (``np.load(path, mmap_mode="r")``, ``np.memmap``) is never copied whole: each
 epoch visits it in chunks of consecutive rows, in a new random order of
 chunks, and runs :func:`skae._engine.run_epoch` on each chunk, which shuffles
@@ -39,6 +41,35 @@ def is_memory_mapped(X) -> bool:
             return True
         X = getattr(X, "base", None)
     return False
+
+
+class SparseRows:
+    """A ``scipy.sparse`` matrix of rows, read as dense rows a slice at a time.
+
+    To the fit and inference code it is what a memmap is: a slice of rows
+    (``X[start:stop]``) comes back as a dense float32 array, so that only a
+    chunk is ever dense; an array of row indices (a validation split) selects
+    rows and stays sparse.
+    """
+
+    def __init__(self, matrix):
+        # ``dtype`` is the source's, which results come back in, as for dense X.
+        self.dtype = matrix.dtype if matrix.dtype == np.float64 else np.dtype(np.float32)
+        self.matrix = sparse.csr_matrix(matrix, dtype=np.float32)
+        self.shape, self.ndim = self.matrix.shape, 2
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows):
+        if isinstance(rows, slice):
+            return self.matrix[rows].toarray()
+        return SparseRows(self.matrix[rows])
+
+
+def reads_in_chunks(X) -> bool:
+    """True for data the host reads a chunk at a time: a memmap or :class:`SparseRows`."""
+    return isinstance(X, SparseRows) or is_memory_mapped(X)
 
 
 def chunk_rows(n_features: int, batch_size: int) -> int:
@@ -118,6 +149,32 @@ class ChunkStream:
                 f"The iterable of chunks yielded {n_rows} rows in this epoch and "
                 f"{self.n_rows} when it was first read: it must yield the same chunks each time."
             )
+
+
+class InferenceChunks:
+    """An iterable of chunks read once for inference, each chunk checked as an array is.
+
+    :meth:`blocks` yields the checked chunks' rows in blocks of at most
+    ``rows`` rows; after the pass, ``len()`` is the number of rows read and
+    ``dtype`` the chunks' common float type, in which results come back.
+    """
+
+    def __init__(self, source, check):
+        self.source, self._check = source, check
+        self.n_rows, self.dtype = 0, np.dtype(np.float32)
+
+    def __len__(self) -> int:
+        return self.n_rows
+
+    def blocks(self, rows: int):
+        for chunk in self.source:
+            X = self._check(chunk)
+            self.dtype = np.result_type(self.dtype, X.dtype)
+            for start in range(0, len(X), rows):
+                self.n_rows += len(X[start : start + rows])
+                yield X[start : start + rows]
+        if not self.n_rows:
+            raise ValueError("The iterable of chunks yielded no rows.")
 
 
 def streamed_epoch(config_for, pad, chunks, n_samples: int, hyper):

@@ -88,7 +88,7 @@ def train(
     config: _engine.EpochConfig,
     state: _engine.TrainState,
     data,
-    n_samples: int,
+    n_samples: int | tuple[int, ...],
     hyper: dict,
     key: jax.Array,
     *,
@@ -110,8 +110,9 @@ def train(
         Where training starts.
     data : pytree of device arrays
         ``(inputs, targets)`` padded to ``config.batch_size * config.n_batches`` rows.
-    n_samples : int
-        Number of real rows in ``data``.
+    n_samples : int or tuple of int
+        Number of real rows in ``data``, or of each process's block of rows
+        (see :func:`skae._engine.run_epoch`).
     hyper : dict of scalar arrays
         Traced hyper-parameters (learning rate, penalties...).
     key : PRNG key

@@ -7,9 +7,11 @@ from numbers import Integral
 
 import jax
 import numpy as np
+from scipy import sparse
 from sklearn.utils._param_validation import HasMethods
 
 from . import _engine
+from ._streaming import SparseRows
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -125,6 +127,8 @@ def check_finite_float32(X, estimator_name: str, input_name: str = "X", per_feat
     over it on the host; on the CPU, NumPy checks it, so no program is
     compiled for the data's shape.
     """
+    if sparse.issparse(X):
+        return _check_sparse(X, estimator_name, input_name, per_feature)
     X = np.asarray(X)
     if X.dtype == np.float64 and X.size and np.nanmax(np.abs(X), initial=0.0) > FLOAT32_MAX:
         has_nan, has_inf = bool(np.isnan(X).any()), True
@@ -140,6 +144,28 @@ def check_finite_float32(X, estimator_name: str, input_name: str = "X", per_feat
             low, high = (np.asarray(extreme) for extreme in _engine.feature_ranges(X32))
         has_nan = bool(np.isnan(low).any() or np.isnan(high).any())
         has_inf = bool(np.isinf(low).any() or np.isinf(high).any())
+    _raise_if_not_finite(has_nan, has_inf, estimator_name, input_name)
+    if not per_feature:
+        low, high = float(np.min(low)), float(np.max(high))
+    return X32, low, high
+
+
+def _check_sparse(X, estimator_name: str, input_name: str, per_feature: bool):
+    """:func:`check_finite_float32` of a sparse matrix: its rows as ``SparseRows``."""
+    values = X.tocsr().data
+    has_nan = bool(np.isnan(values).any())
+    has_inf = bool(np.nanmax(np.abs(values), initial=0.0) > FLOAT32_MAX)
+    _raise_if_not_finite(has_nan, has_inf, estimator_name, input_name)
+    rows = SparseRows(X)
+    # The stored values' extremes, and zero for a column with an implicit zero.
+    low = rows.matrix.min(axis=0).toarray().ravel()
+    high = rows.matrix.max(axis=0).toarray().ravel()
+    if not per_feature:
+        low, high = float(np.min(low, initial=0.0)), float(np.max(high, initial=0.0))
+    return rows, low, high
+
+
+def _raise_if_not_finite(has_nan: bool, has_inf: bool, estimator_name: str, input_name: str):
     if has_nan:
         raise ValueError(
             f"Input {input_name} contains NaN. {estimator_name} does not accept missing values; "
@@ -151,6 +177,3 @@ def check_finite_float32(X, estimator_name: str, input_name: str = "X", per_feat
             f"Input {input_name} contains infinity or a value too large for float32 (|x| > "
             f"{FLOAT32_MAX:.4g}), the precision {estimator_name} computes in."
         )
-    if not per_feature:
-        low, high = float(np.min(low)), float(np.max(high))
-    return X32, low, high

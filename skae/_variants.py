@@ -7,6 +7,7 @@ estimator's bases; each is a few methods, the training loop stays the engine's.
 from numbers import Integral, Real
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
@@ -133,22 +134,24 @@ class VariationalMixin:
         inside the range it is the plain ELBO, and it falls as a sample moves
         away from the data.
         """
-        X = np.asarray(X)
-        clipped = np.clip(X, model.data_min, model.data_max).astype(X.dtype)
         key = jax.random.key(0)
+        low, high = (jnp.asarray(bound, jnp.float32) for bound in (model.data_min, model.data_max))
+        # A quarter of the training range, about one standard deviation.
+        scale = (model.data_max - model.data_min) / 4
+        scale = np.maximum(scale, 1e-3 * max(float(scale.max(initial=0.0)), 1e-9))
 
         def losses(chunk):
-            batch = (chunk, None)
+            batch = (jnp.clip(chunk, low, high), None)
             return _engine.sample_losses(
                 model.graph, model.objective, model.variables, batch, key, {}
             )
 
-        elbo = -self._chunked(losses, clipped, check_finite).astype(np.float64)
-        # A quarter of the training range, about one standard deviation.
-        scale = (model.data_max - model.data_min) / 4
-        scale = np.maximum(scale, 1e-3 * max(float(scale.max(initial=0.0)), 1e-9))
-        outside = (X.astype(np.float64) - clipped) / scale
-        return elbo - 0.5 * np.sum(np.square(outside), axis=1)
+        def elbo(losses, X_rows):
+            X_rows = np.asarray(X_rows, dtype=np.float64)
+            outside = (X_rows - np.clip(X_rows, model.data_min, model.data_max)) / scale
+            return -losses.astype(np.float64) - 0.5 * np.sum(np.square(outside), axis=1)
+
+        return self._chunked(losses, X, check_finite, elbo)
 
     def score_samples(self, X):
         """Evidence lower bound (ELBO) of each sample, in nats: higher is more normal.

@@ -1,10 +1,14 @@
 """Data-parallel training over several devices (``devices=``, on jax.sharding)."""
 
+import os
+import socket
 import subprocess
 import sys
 
 import jax
+import numpy as np
 import pytest
+from sklearn.datasets import load_digits
 
 import skae
 from skae._devices import resolve_devices
@@ -81,3 +85,84 @@ def test_four_devices_train_the_single_device_model():
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.split() == ["ok"]
+
+
+# One of two processes (jax.distributed over localhost): its own rows of a memmap.
+PROCESS = """
+import os, sys, warnings
+import jax, numpy as np
+import skae
+
+warnings.simplefilter("ignore")
+jax.distributed.initialize(num_processes=2, process_id=int(os.environ["JAX_PROCESS_ID"]))
+folder, me = sys.argv[1], jax.process_index()
+X = np.load(os.path.join(folder, "X.npy"), mmap_mode="r")
+rows = slice(0, 1000) if me == 0 else slice(1000, None)  # shards of unequal sizes
+try:  # the processes disagree on the number of features: both refuse
+    skae.Autoencoder(devices="auto", max_iter=1).fit(X[rows, : 64 - me])
+except ValueError as error:
+    assert "same number of features" in str(error), error
+model = skae.Autoencoder(batch_size=64, max_iter=4, random_state=0, devices="auto")
+model.fit(X[rows]).partial_fit(X[rows])
+regressor = skae.AutoencoderRegressor(batch_size=64, max_iter=3, random_state=1, devices="auto")
+regressor.fit(X[rows], 16 * X[rows].reshape(-1, 8, 8).mean(axis=2))  # squared error
+np.savez(
+    os.path.join(folder, f"process_{me}.npz"),
+    *jax.tree.leaves(model.params_),
+    loss_curve=model.loss_curve_,
+    codes=model.transform(X[:5]),
+    data_max=model.data_max_,
+    regressor_weights=jax.tree.leaves(regressor.params_)[0],
+    target_scaling=np.stack([regressor._target_offset, regressor._target_scale]),
+    regressor_loss_curve=regressor.loss_curve_,
+)
+"""
+
+
+@pytest.mark.slow  # two fresh JAX processes
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_two_processes_train_one_model_on_their_own_rows(tmp_path):
+    X = load_digits().data.astype(np.float32) / 16
+    np.save(tmp_path / "X.npy", X)
+    with socket.socket() as sock:
+        sock.bind(("localhost", 0))
+        port = sock.getsockname()[1]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", PROCESS, str(tmp_path)],
+            env={
+                **os.environ,
+                "JAX_COORDINATOR_ADDRESS": f"localhost:{port}",
+                "JAX_PROCESS_ID": str(process_id),
+                "JAX_PLATFORMS": "cpu",
+                "JAX_CPU_COLLECTIVES_IMPLEMENTATION": "gloo",
+            },
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for process_id in range(2)
+    ]
+    for worker in workers:
+        _, stderr = worker.communicate(timeout=600)
+        assert worker.returncode == 0, stderr[-3000:]
+    results = [dict(np.load(tmp_path / f"process_{i}.npz")) for i in range(2)]
+    for name in results[0]:  # every process ends with the same weights
+        np.testing.assert_array_equal(results[0][name], results[1][name], err_msg=name)
+
+    # ... those of one process training on all the rows (the same shuffles).
+    model = skae.Autoencoder(batch_size=64, max_iter=4, random_state=0).fit(X).partial_fit(X)
+    for i, weights in enumerate(jax.tree.leaves(model.params_)):
+        np.testing.assert_allclose(results[0][f"arr_{i}"], weights, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(results[0]["loss_curve"], model.loss_curve_, rtol=1e-5)
+    np.testing.assert_allclose(results[0]["codes"], model.transform(X[:5]), rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(results[0]["data_max"], model.data_max_)
+    # The regressor standardises its targets over every process's rows. Their
+    # mean and scale agree with one process's to float32 rounding, which Adam
+    # amplifies over the steps (its update is about lr whatever the gradient).
+    regressor = skae.AutoencoderRegressor(batch_size=64, max_iter=3, random_state=1)
+    regressor.fit(X, 16 * X.reshape(-1, 8, 8).mean(axis=2))
+    scaling = np.stack([regressor._target_offset, regressor._target_scale])
+    np.testing.assert_allclose(results[0]["target_scaling"], scaling, rtol=1e-5)
+    np.testing.assert_allclose(results[0]["regressor_loss_curve"], regressor.loss_curve_, rtol=1e-3)
+    weights = jax.tree.leaves(regressor.params_)[0]
+    np.testing.assert_allclose(results[0]["regressor_weights"], weights, atol=2e-3)

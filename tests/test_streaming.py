@@ -1,5 +1,6 @@
 """Memory-mapped data trains in chunks, never copied whole (skae._streaming)."""
 
+import jax
 import numpy as np
 import pytest
 
@@ -42,6 +43,40 @@ def test_a_memmap_trains_chunk_by_chunk(memmapped_digits, digits, monkeypatch):
     streamed.partial_fit(memmapped_digits)
     assert streamed.n_iter_ == 4 and len(chunks_seen) == before + n_chunks
     assert streamed.transform(memmapped_digits).shape == (len(memmapped_digits), 8)
+
+
+def test_sparse_input_is_densified_chunk_by_chunk(memmapped_digits, digits, monkeypatch):
+    from scipy import sparse
+
+    densified = []
+    getitem = _streaming.SparseRows.__getitem__
+
+    def recording(self, rows):
+        result = getitem(self, rows)
+        if isinstance(result, np.ndarray):
+            densified.append(len(result))
+        return result
+
+    monkeypatch.setattr(_streaming.SparseRows, "__getitem__", recording)
+    monkeypatch.setattr(skae._base, "inference_rows", lambda width: 256)
+    X = sparse.csr_matrix(memmapped_digits)  # mostly zeros, as sparse data is
+    from_sparse = skae.Autoencoder(max_iter=2, random_state=0).fit(X)
+    assert densified and max(densified) == 400  # one chunk of the memmap's size at a time
+    # The same model as from the same rows in a memmap, which streams the same chunks.
+    from_memmap = skae.Autoencoder(max_iter=2, random_state=0).fit(memmapped_digits)
+    for a, b in zip(jax.tree.leaves(from_sparse.params_), jax.tree.leaves(from_memmap.params_)):
+        np.testing.assert_array_equal(a, b)
+    densified.clear()
+    for method in ("transform", "score_samples", "reconstruction_error"):
+        np.testing.assert_allclose(
+            getattr(from_sparse, method)(X), getattr(from_memmap, method)(memmapped_digits)
+        )
+    assert max(densified) == 256
+    assert from_sparse.transform(X.astype(np.float64)).dtype == np.float64
+    # Early stopping's held-out rows stay sparse; a regressor takes sparse X too.
+    regressor = skae.AutoencoderRegressor(max_iter=3, early_stopping=True, random_state=0)
+    regressor.fit(X, memmapped_digits[:, :3])
+    assert regressor.predict(sparse.csc_matrix(X[:5])).shape == (5, 3)
 
 
 def test_a_memmap_is_refused_with_early_stopping(memmapped_digits):

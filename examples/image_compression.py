@@ -9,7 +9,7 @@ In full mode it exits with status 1 unless the autoencoder's PSNR beats
 PCA's at every size. With ``--quick``, or without the data, it uses
 scikit-learn's 8x8 digits and smaller codes.
 
-Run: python examples/compression.py [--quick] [--data-dir ../shared/data]
+Run: python examples/image_compression.py [--quick] [--data-dir ../shared/data]
 """
 
 import sys
