@@ -38,13 +38,20 @@ import socket
 import subprocess
 import sys
 import tempfile
+import warnings
 from pathlib import Path
+from subprocess import PIPE
 
 import jax
 import numpy as np
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 
 from skae import Autoencoder
+
+# This file, which the launcher starts as the workers (sphinx-gallery runs
+# examples without __file__, with the file's path as sys.argv[0]).
+SCRIPT = str(Path(globals().get("__file__", sys.argv[0])).resolve())
 
 
 def make_model(quick: bool) -> Autoencoder:
@@ -57,6 +64,7 @@ def worker(data: Path, out_dir: Path, quick: bool) -> None:
         num_processes=int(os.environ["JAX_NUM_PROCESSES"]),
         process_id=int(os.environ["JAX_PROCESS_ID"]),
     )
+    warnings.simplefilter("ignore", ConvergenceWarning)  # --quick trains a few epochs
     X = np.load(data, mmap_mode="r")  # nothing read yet
     rows = np.array_split(np.arange(len(X)), jax.process_count())[jax.process_index()]
     shard = X[rows[0] : rows[-1] + 1]  # this process's rows only
@@ -88,12 +96,14 @@ def launch(n_processes: int, data: Path, out_dir: Path, quick: bool) -> None:
             "JAX_PLATFORMS": "cpu",  # the processes share this machine's CPU
             "JAX_CPU_COLLECTIVES_IMPLEMENTATION": "gloo",
         }
-        command = [sys.executable, __file__, "--worker", "--data", str(data)]
+        command = [sys.executable, SCRIPT, "--worker", "--data", str(data)]
         command += ["--out-dir", str(out_dir), *(["--quick"] if quick else [])]
-        workers.append(subprocess.Popen(command, env=env))
-    failed = [i for i, process in enumerate(workers) if process.wait(timeout=600) != 0]
-    if failed:
-        sys.exit(f"worker process(es) {failed} failed")
+        workers.append(subprocess.Popen(command, env=env, stdout=PIPE, stderr=PIPE, text=True))
+    for process_id, process in enumerate(workers):
+        output, errors = process.communicate(timeout=600)
+        print(output.strip())
+        if process.returncode:
+            sys.exit(f"worker process {process_id} failed:\n{errors[-3000:]}")
 
 
 def main() -> None:
@@ -117,7 +127,9 @@ def main() -> None:
         for process_id in range(2):
             with open(Path(folder) / f"process_{process_id}.pkl", "rb") as file:
                 models.append(pickle.load(file))
-    one_process = make_model(args.quick).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        one_process = make_model(args.quick).fit(X)
 
     def largest_difference(a, b):
         pairs = zip(jax.tree.leaves(a.params_), jax.tree.leaves(b.params_))
