@@ -118,9 +118,10 @@ def fit_timings(fit, epochs):
     shared CPU) into it.
     """
     first = seconds(fit, 1)  # compiles
+    setup = min(setup_seconds(fit) for _ in range(3))
     one_epoch = min(seconds(fit, 1) for _ in range(2))
-    per_epoch = (seconds(fit, 1 + epochs) - one_epoch) / epochs
-    return first, per_epoch, min(setup_seconds(fit) for _ in range(3))
+    per_epoch = (seconds(fit, 1 + epochs) - one_epoch) / epochs  # the model kept: 1 + E epochs
+    return first, per_epoch, setup
 
 
 def setup_seconds(fit) -> float:

@@ -171,8 +171,9 @@ class InferenceChunks:
             X = self._check(chunk)
             self.dtype = np.result_type(self.dtype, X.dtype)
             for start in range(0, len(X), rows):
-                self.n_rows += len(X[start : start + rows])
-                yield X[start : start + rows]
+                block = X[start : start + rows]
+                self.n_rows += len(block)
+                yield block
         if not self.n_rows:
             raise ValueError("The iterable of chunks yielded no rows.")
 
