@@ -11,7 +11,7 @@ from scipy import sparse
 from sklearn.utils._param_validation import HasMethods
 
 from . import _engine
-from ._streaming import SparseRows
+from ._streaming import CHUNK_BYTES, SparseRows, is_memory_mapped
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -129,6 +129,8 @@ def check_finite_float32(X, estimator_name: str, input_name: str = "X", per_feat
     """
     if sparse.issparse(X):
         return _check_sparse(X, estimator_name, input_name, per_feature)
+    if is_memory_mapped(X) and X.dtype != np.float32:
+        return _check_memmap(X, estimator_name, input_name, per_feature)
     X = np.asarray(X)
     if X.dtype == np.float64 and X.size and np.nanmax(np.abs(X), initial=0.0) > FLOAT32_MAX:
         has_nan, has_inf = bool(np.isnan(X).any()), True
@@ -148,6 +150,27 @@ def check_finite_float32(X, estimator_name: str, input_name: str = "X", per_feat
     if not per_feature:
         low, high = float(np.min(low)), float(np.max(high))
     return X32, low, high
+
+
+def _check_memmap(X, estimator_name: str, input_name: str, per_feature: bool):
+    """:func:`check_finite_float32` of a memmap not in float32: chunk by chunk, not copied.
+
+    Returns the memmap itself; its chunks become float32 as they are read.
+    """
+    rows = max(1, CHUNK_BYTES // (8 * max(1, X[0].size)))
+    extremes = [
+        (np.min(chunk, axis=0), np.max(chunk, axis=0))
+        for chunk in (np.asarray(X[start : start + rows]) for start in range(0, len(X), rows))
+    ]
+    low = np.min([chunk_low for chunk_low, _ in extremes], axis=0)
+    high = np.max([chunk_high for _, chunk_high in extremes], axis=0)
+    has_nan = bool(np.isnan(low).any() or np.isnan(high).any())
+    has_inf = bool(np.nanmax(np.abs([low, high]), initial=0.0) > FLOAT32_MAX)
+    _raise_if_not_finite(has_nan, has_inf, estimator_name, input_name)
+    low, high = low.astype(np.float32), high.astype(np.float32)
+    if not per_feature:
+        low, high = float(np.min(low)), float(np.max(high))
+    return X, low, high
 
 
 def _check_sparse(X, estimator_name: str, input_name: str, per_feature: bool):

@@ -45,6 +45,28 @@ def test_a_memmap_trains_chunk_by_chunk(memmapped_digits, digits, monkeypatch):
     assert streamed.transform(memmapped_digits).shape == (len(memmapped_digits), 8)
 
 
+def test_a_float64_memmap_streams_too(memmapped_digits, tmp_path, monkeypatch):
+    path = tmp_path / "digits64.npy"
+    np.save(path, np.asarray(memmapped_digits, dtype=np.float64))
+    X64 = np.load(path, mmap_mode="r")
+    streamed = []
+    memmap_chunks = _streaming.memmap_chunks
+    monkeypatch.setattr(
+        _streaming,
+        "memmap_chunks",
+        lambda X, *args: (streamed.append(_streaming.is_memory_mapped(X)), memmap_chunks(X, *args))[
+            1
+        ],
+    )
+    from_64 = skae.Autoencoder(max_iter=2, random_state=0).fit(X64)
+    from_32 = skae.Autoencoder(max_iter=2, random_state=0).fit(memmapped_digits)
+    assert streamed == [True, True]  # never converted whole: streamed like the float32 file
+    for a, b in zip(jax.tree.leaves(from_64.params_), jax.tree.leaves(from_32.params_)):
+        np.testing.assert_array_equal(a, b)
+    assert from_64.transform(X64).dtype == np.float64
+    np.testing.assert_allclose(from_64.score_samples(X64), from_32.score_samples(memmapped_digits))
+
+
 def test_sparse_input_is_densified_chunk_by_chunk(memmapped_digits, digits, monkeypatch):
     from scipy import sparse
 
