@@ -128,9 +128,18 @@ def check_finite_float32(X, estimator_name: str, input_name: str = "X", per_feat
     compiled for the data's shape.
     """
     if sparse.issparse(X):
-        return _check_sparse(X, estimator_name, input_name, per_feature)
-    if is_memory_mapped(X) and X.dtype != np.float32:
-        return _check_memmap(X, estimator_name, input_name, per_feature)
+        X32, low, high = _check_sparse(X, estimator_name, input_name)
+    elif is_memory_mapped(X) and X.dtype != np.float32:
+        X32, low, high = _check_memmap(X, estimator_name, input_name)
+    else:
+        X32, low, high = _check_array(X, estimator_name, input_name)
+    if not per_feature:
+        low, high = float(np.min(low)), float(np.max(high))
+    return X32, low, high
+
+
+def _check_array(X, estimator_name: str, input_name: str):
+    """:func:`check_finite_float32` of an array, per feature."""
     X = np.asarray(X)
     if X.dtype == np.float64 and X.size and np.nanmax(np.abs(X), initial=0.0) > FLOAT32_MAX:
         has_nan, has_inf = bool(np.isnan(X).any()), True
@@ -147,12 +156,10 @@ def check_finite_float32(X, estimator_name: str, input_name: str = "X", per_feat
         has_nan = bool(np.isnan(low).any() or np.isnan(high).any())
         has_inf = bool(np.isinf(low).any() or np.isinf(high).any())
     _raise_if_not_finite(has_nan, has_inf, estimator_name, input_name)
-    if not per_feature:
-        low, high = float(np.min(low)), float(np.max(high))
     return X32, low, high
 
 
-def _check_memmap(X, estimator_name: str, input_name: str, per_feature: bool):
+def _check_memmap(X, estimator_name: str, input_name: str):
     """:func:`check_finite_float32` of a memmap not in float32: chunk by chunk, not copied.
 
     Returns the memmap itself; its chunks become float32 as they are read.
@@ -167,13 +174,10 @@ def _check_memmap(X, estimator_name: str, input_name: str, per_feature: bool):
     has_nan = bool(np.isnan(low).any() or np.isnan(high).any())
     has_inf = bool(np.nanmax(np.abs([low, high]), initial=0.0) > FLOAT32_MAX)
     _raise_if_not_finite(has_nan, has_inf, estimator_name, input_name)
-    low, high = low.astype(np.float32), high.astype(np.float32)
-    if not per_feature:
-        low, high = float(np.min(low)), float(np.max(high))
-    return X, low, high
+    return X, low.astype(np.float32), high.astype(np.float32)
 
 
-def _check_sparse(X, estimator_name: str, input_name: str, per_feature: bool):
+def _check_sparse(X, estimator_name: str, input_name: str):
     """:func:`check_finite_float32` of a sparse matrix: its rows as ``SparseRows``."""
     values = X.tocsr().data
     has_nan = bool(np.isnan(values).any())
@@ -183,8 +187,6 @@ def _check_sparse(X, estimator_name: str, input_name: str, per_feature: bool):
     # The stored values' extremes, and zero for a column with an implicit zero.
     low = rows.matrix.min(axis=0).toarray().ravel()
     high = rows.matrix.max(axis=0).toarray().ravel()
-    if not per_feature:
-        low, high = float(np.min(low, initial=0.0)), float(np.max(high, initial=0.0))
     return rows, low, high
 
 
