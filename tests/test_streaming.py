@@ -162,3 +162,21 @@ def test_bad_streams_get_clear_errors(digits):
 
     with pytest.raises(ValueError, match="same chunks"):
         skae.Autoencoder(max_iter=2).fit(Shrinking(X, [100, 100, 100]))
+
+
+def test_inference_reads_any_iterable_of_chunks_once(digits):
+    X = digits[0]
+    model = skae.Autoencoder(max_iter=2, random_state=0).fit(X)
+    regressor = skae.AutoencoderRegressor(max_iter=2, random_state=0).fit(X, X[:, :3])
+
+    def chunks(dtype=np.float64):  # a generator: read once, rows of any number
+        return (X[start : start + 300].astype(dtype) for start in range(0, len(X), 300))
+
+    np.testing.assert_array_equal(model.transform(chunks()), model.transform(X))
+    np.testing.assert_array_equal(model.score_samples(chunks()), model.score_samples(X))
+    np.testing.assert_array_equal(regressor.predict(chunks()), regressor.predict(X))
+    assert model.transform(chunks(np.float32)).dtype == np.float32
+    with pytest.raises(ValueError, match="no rows"):
+        model.transform(iter([]))
+    with pytest.raises(ValueError, match="64 features"):
+        model.transform(iter([X[:5, :10]]))
