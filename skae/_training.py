@@ -242,29 +242,45 @@ def train_members(
     return results
 
 
-@partial(jax.jit, compiler_options=_engine.ONE_OFF)
 def stack(trees: list):
-    """Trees of one structure stacked leaf by leaf along a new first axis."""
-    return jax.tree.map(lambda *leaves: jax.numpy.stack(leaves), *trees)
+    """Trees of one structure stacked leaf by leaf along a new first axis.
+
+    Stacked on the host and copied to the device once: a jitted stack would
+    compile a program for every architecture, which costs a small fit more
+    than the copies do.
+    """
+    return jax.tree.map(_stack_leaves, *trees)
 
 
-@partial(jax.jit, static_argnames="n_members", compiler_options=_engine.ONE_OFF)
+def _stack_leaves(*leaves):
+    if _is_key(leaves[0]):
+        return jax.numpy.stack(leaves)  # typed keys have no host form
+    return jax.device_put(np.stack([np.asarray(leaf) for leaf in leaves]))
+
+
 def unstack(stacked, n_members: int) -> list:
-    """The inverse of :func:`stack`: ``n_members`` trees."""
-    return [jax.tree.map(lambda leaf, i=i: leaf[i], stacked) for i in range(n_members)]
+    """The inverse of :func:`stack`: ``n_members`` trees, sliced on the host (no compilation)."""
+    host = jax.tree.map(lambda leaf: leaf if _is_key(leaf) else np.asarray(leaf), stacked)
+    return [jax.device_put(jax.tree.map(lambda leaf, i=i: leaf[i], host)) for i in range(n_members)]
+
+
+def _is_key(leaf) -> bool:
+    return jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key)
 
 
 def _select_members(keep: np.ndarray, new, old):
     """Stacked ``new`` for the members where ``keep`` is true, else ``old``."""
     if not keep.any():
         return old
+    if keep.all():  # the usual case while the losses fall: no program to compile or run
+        return new
     return _select_stacked(jax.numpy.asarray(keep), new, old)
 
 
 @partial(jax.jit, compiler_options=_engine.ONE_OFF)
 def _select_stacked(keep, new, old):
     def pick(new_leaf, old_leaf):
-        if jax.dtypes.issubdtype(new_leaf.dtype, jax.dtypes.prng_key):
+        if _is_key(new_leaf):
             return new_leaf
         shape = (len(keep),) + (1,) * (new_leaf.ndim - 1)
         return jax.numpy.where(keep.reshape(shape), new_leaf, old_leaf)

@@ -151,18 +151,34 @@ def check_model_shapes(
     them to rows of ``n_outputs`` values (``n_features`` when None).
 
     Returns the code size. Runs on shapes only (``jax.eval_shape``), so a user's
-    module that does not fit gets a clear error before any training.
+    module that does not fit gets a clear error before any training; the
+    answer is kept per architecture, so an ensemble's members check it once.
     """
+    return _checked_code_size(
+        graphs.eval, _shapes(params), _shapes(model_state), n_features, n_outputs
+    )
 
-    def encode(x):
-        return nnx.merge(graphs.eval, params, model_state).encode(x)
 
-    def decode(codes):
-        return nnx.merge(graphs.eval, params, model_state).decode(codes)
+def _shapes(tree):
+    """A hashable stand-in for ``tree``'s structure, shapes and dtypes."""
+    leaves, treedef = jax.tree.flatten(tree)
+    return treedef, tuple(jax.ShapeDtypeStruct(leaf.shape, leaf.dtype) for leaf in leaves)
+
+
+@lru_cache(maxsize=64)
+def _checked_code_size(graph, params_shapes, state_shapes, n_features, n_outputs) -> int:
+    params = jax.tree.unflatten(*params_shapes)
+    model_state = jax.tree.unflatten(*state_shapes)
+
+    def encode(params, model_state, x):
+        return nnx.merge(graph, params, model_state).encode(x)
+
+    def decode(params, model_state, codes):
+        return nnx.merge(graph, params, model_state).decode(codes)
 
     inputs = jax.ShapeDtypeStruct((2, n_features), jnp.float32)
     try:
-        codes = jax.eval_shape(encode, inputs)
+        codes = jax.eval_shape(encode, params, model_state, inputs)
     except Exception as error:
         raise ValueError(
             f"The encoder cannot take inputs of shape (n_samples, {n_features}): {error}"
@@ -173,7 +189,7 @@ def check_model_shapes(
             f"inputs of shape (2, {n_features}) it returned {codes.shape}."
         )
     try:
-        outputs = jax.eval_shape(decode, codes)
+        outputs = jax.eval_shape(decode, params, model_state, codes)
     except Exception as error:
         raise ValueError(
             f"The decoder cannot take the encoder's codes of shape {codes.shape}: {error}"

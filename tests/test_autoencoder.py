@@ -1,6 +1,7 @@
 """What a scikit-learn user does with Autoencoder, and that it works."""
 
 import pickle
+import warnings
 
 import jax
 import numpy as np
@@ -8,6 +9,7 @@ import optax
 import pytest
 from sklearn.base import clone
 from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -183,17 +185,33 @@ def test_optax_transformation_as_optimizer(small_X):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("optimizer", ["adamw", "sgd", "adadelta", "rmsprop"])
+@pytest.mark.parametrize("optimizer", ["adamw", "sgd", "adadelta", "rmsprop", "lamb"])
 def test_named_optimizers_train(small_X, optimizer):
     ae = Autoencoder(optimizer=optimizer, learning_rate_init=0.01, max_iter=10, random_state=0)
     ae.fit(small_X)
     assert ae.loss_curve_[-1] < ae.loss_curve_[0]
-    # The named optimizer is the one whose state the model carries.
+    # The named optimizer is the one whose state the model carries: element-wise
+    # ones over all weights as one vector, LAMB (per-layer trust ratios) layer by layer.
     state = ae._device["state"].opt_state
     expected = optax.inject_hyperparams(OPTIMIZERS[optimizer])(learning_rate=0.01)
+    if optimizer != "lamb":
+        expected = optax.flatten(expected)
     assert jax.tree.structure(state) == jax.tree.structure(
         expected.init(ae._device["state"].params)
     )
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_named_optimizer_updates_as_optax_does_layer_by_layer(small_X, optimizer):
+    # Updating all weights as one vector is the same arithmetic as Optax's
+    # transformation applied to the layers one by one.
+    named = Autoencoder(optimizer=optimizer, learning_rate_init=0.01, max_iter=5, random_state=0)
+    given = clone(named).set_params(optimizer=OPTIMIZERS[optimizer](0.01))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        named.fit(small_X), given.fit(small_X)
+    for a, b in zip(jax.tree.leaves(named.params_), jax.tree.leaves(given.params_)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
 def test_feature_names_and_pandas_output(digits):
