@@ -78,6 +78,33 @@ def test_epoch_visits_every_sample_once():
     assert float(metrics.loss) == pytest.approx(float(expected), rel=1e-5)
 
 
+@pytest.mark.parametrize("n_rows", [40, 5000])  # packed integer keys; float keys
+def test_shuffle_puts_real_rows_first_in_a_uniform_order(n_rows):
+    n_real = n_rows - 7
+    is_real = jnp.arange(n_rows) < n_real
+    shuffle = jax.jit(lambda key: _engine._shuffled_places(key, is_real, None))
+    orders = np.stack([shuffle(jax.random.key(seed)) for seed in range(400)])
+    assert (np.sort(orders[:, :n_real], axis=1) == np.arange(n_real)).all()
+    assert (np.sort(orders[:, n_real:], axis=1) == np.arange(n_real, n_rows)).all()
+    # Each row is first about equally often, and rows keep no trace of their order.
+    first_counts = np.bincount(orders[:, 0], minlength=n_real)
+    assert first_counts.max() <= 3 * 400 / n_real + 5
+    positions = np.argsort(orders[:, :n_real], axis=1)
+    assert abs(np.corrcoef(positions[:, 0], positions[:, 1])[0, 1]) < 0.2
+    assert abs(positions[:, :2].mean() / (n_real - 1) - 0.5) < 0.06
+
+
+def test_shuffle_of_blocks_orders_rows_as_one_block():
+    # Rows laid out in blocks (one per process) come in the order of the same
+    # rows laid out as one block: the order depends on rows' numbers, not places.
+    key = jax.random.key(3)
+    blocks = jnp.array([5, 3])  # two blocks of 8 places, with 5 and 3 real rows
+    is_real, row_numbers, _ = _engine._real_rows(16, blocks)
+    order = _engine._shuffled_places(key, is_real, row_numbers)
+    one_block = _engine._shuffled_places(key, jnp.arange(16) < 8, None)
+    assert np.array_equal(np.asarray(row_numbers)[np.asarray(order)[:8]], one_block[:8])
+
+
 def test_divergence_raises_and_keeps_the_weights_before_it(small_X):
     ae = Autoencoder(optimizer="sgd", learning_rate_init=1e6, max_iter=50, random_state=0)
     with pytest.raises(FloatingPointError, match="diverged at epoch 2.*learning_rate_init"):
