@@ -176,6 +176,9 @@ class EncoderDecoder(
         everything runs in (:func:`skae._validation.check_finite_float32`).
         """
         _check_has_columns(X, type(self).__name__)
+        if _streaming.is_integer_memmap(X):  # converted a chunk at a time, not whole
+            X = validate_data(self, X, reset=reset, dtype=None, ensure_all_finite=False)
+            return _streaming.IntegerRows(X)
         return validate_data(
             self,
             X,
@@ -339,7 +342,9 @@ class EncoderDecoder(
 
         X_train, X_val, Y_train, Y_val = X, None, Y, None
         if self.early_stopping and not incremental:
-            if _streaming.is_memory_mapped(X) or isinstance(X, _streaming.ChunkStream):
+            if _streaming.is_memory_mapped(X) or isinstance(
+                X, _streaming.ChunkStream | _streaming.IntegerRows
+            ):
                 raise ValueError(
                     "early_stopping=True holds out rows of X, which would copy a memory-mapped "
                     "X (or a stream of chunks) into memory. Set early_stopping=False, or keep "
@@ -657,7 +662,7 @@ class EncoderDecoder(
             return _streaming.InferenceChunks(X, self._validate_for_inference)
         X = self._validate_input(X, reset=False)
         checked, _, _ = check_finite_float32(X, type(self).__name__)
-        return checked if isinstance(checked, _streaming.SparseRows) else X
+        return checked if isinstance(checked, _streaming.SparseRows) else X  # no float32 copy
 
     def _eval_model(self):
         """``(evaluation graphdef, (params, model_state))`` of the fitted model."""

@@ -2,7 +2,8 @@
 
 Three sources: a memmap and a ``scipy.sparse`` matrix (:func:`memmap_chunks`;
 a sparse matrix, wrapped in :class:`SparseRows`, is densified one chunk at a
-time) and an iterable of chunks (:class:`ChunkStream`, read in its own
+time, and a memmap of integers, wrapped in :class:`IntegerRows`, is converted
+one chunk at a time) and an iterable of chunks (:class:`ChunkStream`, read in its own
 order). A NumPy memmap
 (``np.load(path, mmap_mode="r")``, ``np.memmap``) is never copied whole: each
 epoch visits it in chunks of consecutive rows, in a new random order of
@@ -67,9 +68,39 @@ class SparseRows:
         return SparseRows(self.matrix[rows])
 
 
+class IntegerRows:
+    """A memory-mapped array of integers (``uint8`` pixels...), read as float32 a slice at a time.
+
+    NumPy would convert the whole file to float64 (eight bytes per ``uint8``
+    value) before any check. Here a slice of rows (``X[start:stop]``) comes
+    back as float32; results come back in float64, as scikit-learn returns
+    them for integer input.
+    """
+
+    dtype = np.dtype(np.float64)
+
+    def __init__(self, array):
+        self.array = array
+        self.shape, self.ndim = array.shape, array.ndim
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows):
+        if isinstance(rows, slice):
+            return np.asarray(self.array[rows], dtype=np.float32)
+        return IntegerRows(self.array[rows])
+
+
 def reads_in_chunks(X) -> bool:
-    """True for data the host reads a chunk at a time: a memmap or :class:`SparseRows`."""
-    return isinstance(X, SparseRows) or is_memory_mapped(X)
+    """True for data the host reads a chunk at a time: a memmap, :class:`SparseRows`
+    or :class:`IntegerRows`."""
+    return isinstance(X, SparseRows | IntegerRows) or is_memory_mapped(X)
+
+
+def is_integer_memmap(X) -> bool:
+    """True for a memory-mapped array of integers or booleans, which :class:`IntegerRows` reads."""
+    return is_memory_mapped(X) and np.dtype(X.dtype).kind in "biu"
 
 
 def chunk_rows(n_features: int, batch_size: int) -> int:

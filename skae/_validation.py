@@ -3,6 +3,7 @@
 Everything is checked here, in the scikit-learn shell, before it reaches JAX.
 """
 
+import math
 from numbers import Integral
 
 import jax
@@ -11,7 +12,7 @@ from scipy import sparse
 from sklearn.utils._param_validation import HasMethods
 
 from . import _engine
-from ._streaming import CHUNK_BYTES, SparseRows, is_memory_mapped
+from ._streaming import CHUNK_BYTES, IntegerRows, SparseRows, is_memory_mapped
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -129,7 +130,7 @@ def check_finite_float32(X, estimator_name: str, input_name: str = "X", per_feat
     """
     if sparse.issparse(X):
         X32, low, high = _check_sparse(X, estimator_name, input_name)
-    elif is_memory_mapped(X) and X.dtype != np.float32:
+    elif isinstance(X, IntegerRows) or (is_memory_mapped(X) and X.dtype != np.float32):
         X32, low, high = _check_memmap(X, estimator_name, input_name)
     else:
         X32, low, high = _check_array(X, estimator_name, input_name)
@@ -160,11 +161,12 @@ def _check_array(X, estimator_name: str, input_name: str):
 
 
 def _check_memmap(X, estimator_name: str, input_name: str):
-    """:func:`check_finite_float32` of a memmap not in float32: chunk by chunk, not copied.
+    """:func:`check_finite_float32` of a memmap not in float32 (or :class:`IntegerRows`):
+    chunk by chunk, not copied.
 
-    Returns the memmap itself; its chunks become float32 as they are read.
+    Returns ``X`` itself; its chunks become float32 as they are read.
     """
-    rows = max(1, CHUNK_BYTES // (8 * max(1, X[0].size)))
+    rows = max(1, CHUNK_BYTES // (8 * max(1, math.prod(X.shape[1:]))))
     extremes = [
         (np.min(chunk, axis=0), np.max(chunk, axis=0))
         for chunk in (np.asarray(X[start : start + rows]) for start in range(0, len(X), rows))

@@ -67,6 +67,46 @@ def test_a_float64_memmap_streams_too(memmapped_digits, tmp_path, monkeypatch):
     np.testing.assert_allclose(from_64.score_samples(X64), from_32.score_samples(memmapped_digits))
 
 
+def test_an_integer_memmap_is_converted_chunk_by_chunk(memmapped_digits, tmp_path, monkeypatch):
+    # uint8 pixels, as images are stored: never converted to float64 whole.
+    pixels = np.rint(np.asarray(memmapped_digits) * 16).astype(np.uint8)  # 0..16
+    np.save(tmp_path / "digits_uint8.npy", pixels)
+    np.save(tmp_path / "digits_float32.npy", pixels.astype(np.float32))
+    X8 = np.load(tmp_path / "digits_uint8.npy", mmap_mode="r")
+    X32 = np.load(tmp_path / "digits_float32.npy", mmap_mode="r")
+    read = []
+    getitem = _streaming.IntegerRows.__getitem__
+
+    def recording(self, rows):
+        result = getitem(self, rows)
+        if isinstance(result, np.ndarray):
+            read.append(result.shape)
+        return result
+
+    monkeypatch.setattr(_streaming.IntegerRows, "__getitem__", recording)
+    monkeypatch.setattr(skae._base, "inference_rows", lambda width: 256)
+    monkeypatch.setattr(skae._validation, "CHUNK_BYTES", _streaming.CHUNK_BYTES)
+    from_uint8 = skae.Autoencoder(max_iter=2, random_state=0).fit(X8)
+    assert read and max(rows for rows, _ in read) <= 400  # checked, then trained, by chunks
+    from_32 = skae.Autoencoder(max_iter=2, random_state=0).fit(X32)
+    for a, b in zip(jax.tree.leaves(from_uint8.params_), jax.tree.leaves(from_32.params_)):
+        np.testing.assert_array_equal(a, b)
+    assert from_uint8.n_features_in_ == 64 and from_uint8.data_max_.max() == 16
+    read.clear()
+    codes = from_uint8.transform(X8)
+    assert max(rows for rows, _ in read) == 256
+    assert codes.dtype == np.float64  # as scikit-learn returns results for integer X
+    np.testing.assert_allclose(codes, from_32.transform(X32), rtol=1e-6)
+    np.testing.assert_allclose(from_uint8.score_samples(X8), from_32.score_samples(X32), rtol=1e-6)
+    # Images as a (n, 8, 8) uint8 file train the convolutional model the same way.
+    images = tmp_path / "images_uint8.npy"
+    np.save(images, np.asarray(X8).reshape(-1, 8, 8))
+    conv = skae.ConvolutionalAutoencoder(max_iter=1, random_state=0)
+    assert conv.fit(np.load(images, mmap_mode="r")).image_shape_ == (8, 8, 1)
+    with pytest.raises(ValueError, match="early_stopping"):
+        skae.Autoencoder(early_stopping=True).fit(X8)
+
+
 def test_sparse_input_is_densified_chunk_by_chunk(memmapped_digits, digits, monkeypatch):
     from scipy import sparse
 
