@@ -17,7 +17,7 @@ from sklearn.preprocessing import MinMaxScaler
 
 from skae import Autoencoder
 from skae._base import validation_split
-from skae._optimizers import OPTIMIZERS
+from skae._optimizers import FLAT_UPDATE_MAX_WEIGHTS, OPTIMIZERS
 from skae._variables import build_model, to_host
 
 
@@ -199,6 +199,20 @@ def test_named_optimizers_train(small_X, optimizer):
     assert jax.tree.structure(state) == jax.tree.structure(
         expected.init(ae._device["state"].params)
     )
+
+
+def test_a_large_model_is_updated_layer_by_layer():
+    # Above FLAT_UPDATE_MAX_WEIGHTS, gathering the gradients into one vector
+    # would cost more than it saves: the state is Optax's, layer by layer.
+    X = np.random.RandomState(0).uniform(size=(20, 256)).astype(np.float32)
+    ae = Autoencoder(hidden_layer_sizes=(200,), max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ae.fit(X)
+    params = ae._device["state"].params
+    assert sum(leaf.size for leaf in jax.tree.leaves(params)) > FLAT_UPDATE_MAX_WEIGHTS
+    expected = optax.inject_hyperparams(optax.adam)(learning_rate=0.001).init(params)
+    assert jax.tree.structure(ae._device["state"].opt_state) == jax.tree.structure(expected)
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
