@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._autoencoder import Autoencoder
 from ._ensemble import fit_together, member_seeds
+from ._streaming import CHUNK_BYTES
 from ._validation import check_finite_float32
 
 # The robust z-score below the median training score that contamination="auto"
@@ -173,13 +174,27 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
             self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
         return self
 
-    def _scaled(self, X):
+    def _errors_by_block(self, X):
+        """``(X checked, iterator of each block of rows' mean_errors)``.
+
+        Blocks of about ``CHUNK_BYTES`` are standardised one at a time, so that
+        scoring a memmap larger than memory never holds a standardised copy of it.
+        """
         check_is_fitted(self)
         X = validate_data(
             self, X, reset=False, dtype=[np.float64, np.float32], ensure_all_finite=False
         )
         check_finite_float32(X, type(self).__name__)
-        return X, (X if self.center_ is None else (X - self.center_) / self.scale_)
+        rows = max(1, CHUNK_BYTES // (4 * X.shape[1]))
+
+        def blocks():
+            for start in range(0, len(X), rows):
+                block = np.asarray(X[start : start + rows])
+                if self.center_ is not None:
+                    block = (block - self.center_) / self.scale_
+                yield _mean_errors(self.estimators_, block).astype(X.dtype, copy=False)
+
+        return X, blocks()
 
     def reconstruction_error(self, X):
         """Each feature's contribution to a sample's outlier score.
@@ -196,9 +211,8 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         -------
         errors : ndarray of shape (n_samples, n_features)
         """
-        X, X_scaled = self._scaled(X)
-        errors = _mean_errors(self.estimators_, X_scaled)
-        return errors.astype(X.dtype, copy=False)
+        _, blocks = self._errors_by_block(X)
+        return np.concatenate(list(blocks))
 
     def score_samples(self, X):
         """Minus the outlier score: higher is more normal, as ``IsolationForest``'s.
@@ -211,7 +225,8 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         -------
         scores : ndarray of shape (n_samples,)
         """
-        return -np.mean(self.reconstruction_error(X), axis=1)
+        _, blocks = self._errors_by_block(X)  # a memmap is read a block at a time
+        return -np.concatenate([np.mean(errors, axis=1) for errors in blocks])
 
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for outliers.

@@ -45,6 +45,28 @@ def test_predict_decision_function_and_scores_agree(detector, blobs):
     np.testing.assert_allclose(detector.reconstruction_error(X).mean(axis=1), -scores)
 
 
+def test_a_memmap_is_scored_a_block_at_a_time(detector, blobs, tmp_path, monkeypatch):
+    X = blobs[0].astype(np.float32)
+    np.save(tmp_path / "X.npy", X)
+    memmapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    blocks = []
+    mean_errors = skae._outliers._mean_errors
+
+    def recording(members, rows):
+        blocks.append(len(rows))
+        return mean_errors(members, rows)
+
+    monkeypatch.setattr(skae._outliers, "CHUNK_BYTES", 70 * 6 * 4)  # blocks of 70 rows
+    monkeypatch.setattr(skae._outliers, "_mean_errors", recording)
+    scores = detector.score_samples(memmapped)
+    assert blocks == [70, 70, 70, 70, 20]  # never a standardised copy of all rows
+    np.testing.assert_allclose(scores, detector.score_samples(X), rtol=1e-6)
+    np.testing.assert_array_equal(detector.predict(memmapped), detector.predict(X))
+    errors = detector.reconstruction_error(memmapped)
+    assert errors.shape == X.shape and errors.dtype == np.float32
+    np.testing.assert_allclose(errors.mean(axis=1), -scores, rtol=1e-6)
+
+
 def test_contamination_auto_is_a_robust_z_score_of_three(detector, blobs):
     scores = detector.score_samples(blobs[0])
     median = np.median(scores)
