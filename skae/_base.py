@@ -662,7 +662,7 @@ class EncoderDecoder(
             return _streaming.InferenceChunks(X, self._validate_for_inference)
         X = self._validate_input(X, reset=False)
         checked, _, _ = check_finite_float32(X, type(self).__name__)
-        return checked if isinstance(checked, _streaming.SparseRows) else X  # no float32 copy
+        return checked if isinstance(checked, _streaming.SparseRows) else X
 
     def _eval_model(self):
         """``(evaluation graphdef, (params, model_state))`` of the fitted model."""
