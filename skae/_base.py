@@ -647,7 +647,7 @@ class EncoderDecoder(
         if isinstance(X, _streaming.InferenceChunks):
             blocks = X.blocks(rows)
         else:
-            blocks = (X[start : start + rows] for start in range(0, len(X), rows))
+            blocks = _streaming.row_blocks(X, rows)
         for X_rows in blocks:
             in_flight.append((function(_pad_rows(X_rows, rows)), X_rows))
             if len(in_flight) > 1:  # the device computes a chunk while the host finishes one

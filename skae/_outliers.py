@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._autoencoder import Autoencoder
 from ._ensemble import fit_together, member_seeds
-from ._streaming import CHUNK_BYTES
+from ._streaming import CHUNK_BYTES, row_blocks
 from ._validation import check_finite_float32
 
 # The robust z-score below the median training score that contamination="auto"
@@ -175,7 +175,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         return self
 
     def _errors_by_block(self, X):
-        """``(X checked, iterator of each block of rows' mean_errors)``.
+        """Each block of rows' ``_mean_errors``, in ``X``'s float dtype (an iterator).
 
         Blocks of about ``CHUNK_BYTES`` are standardised one at a time, so that
         scoring a memmap larger than memory never holds a standardised copy of it.
@@ -188,13 +188,12 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         rows = max(1, CHUNK_BYTES // (4 * X.shape[1]))
 
         def blocks():
-            for start in range(0, len(X), rows):
-                block = np.asarray(X[start : start + rows])
+            for block in map(np.asarray, row_blocks(X, rows)):
                 if self.center_ is not None:
                     block = (block - self.center_) / self.scale_
                 yield _mean_errors(self.estimators_, block).astype(X.dtype, copy=False)
 
-        return X, blocks()
+        return blocks()
 
     def reconstruction_error(self, X):
         """Each feature's contribution to a sample's outlier score.
@@ -211,8 +210,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         -------
         errors : ndarray of shape (n_samples, n_features)
         """
-        _, blocks = self._errors_by_block(X)
-        return np.concatenate(list(blocks))
+        return np.concatenate(list(self._errors_by_block(X)))
 
     def score_samples(self, X):
         """Minus the outlier score: higher is more normal, as ``IsolationForest``'s.
@@ -225,7 +223,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         -------
         scores : ndarray of shape (n_samples,)
         """
-        _, blocks = self._errors_by_block(X)  # a memmap is read a block at a time
+        blocks = self._errors_by_block(X)  # a memmap is read a block at a time
         return -np.concatenate([np.mean(errors, axis=1) for errors in blocks])
 
     def decision_function(self, X):

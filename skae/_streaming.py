@@ -44,63 +44,67 @@ def is_memory_mapped(X) -> bool:
     return False
 
 
-class SparseRows:
-    """A ``scipy.sparse`` matrix of rows, read as dense rows a slice at a time.
+class RowsReadAsFloat32:
+    """Rows that the fit and inference code read as it reads a memmap's.
 
-    To the fit and inference code it is what a memmap is: a slice of rows
-    (``X[start:stop]``) comes back as a dense float32 array, so that only a
-    chunk is ever dense; an array of row indices (a validation split) selects
-    rows and stays sparse.
+    A slice of rows (``X[start:stop]``) comes back as a dense float32 array, so
+    that only a chunk is ever converted; an array of row indices (a validation
+    split) selects rows and keeps their kind. ``dtype`` is that of the results.
     """
-
-    def __init__(self, matrix):
-        # ``dtype`` is the source's, which results come back in, as for dense X.
-        self.dtype = matrix.dtype if matrix.dtype == np.float64 else np.dtype(np.float32)
-        self.matrix = sparse.csr_matrix(matrix, dtype=np.float32)
-        self.shape, self.ndim = self.matrix.shape, 2
 
     def __len__(self) -> int:
         return self.shape[0]
 
     def __getitem__(self, rows):
         if isinstance(rows, slice):
-            return self.matrix[rows].toarray()
-        return SparseRows(self.matrix[rows])
+            return self._as_float32(rows)
+        return type(self)(self._source[rows])
 
 
-class IntegerRows:
-    """A memory-mapped array of integers (``uint8`` pixels...), read as float32 a slice at a time.
+class SparseRows(RowsReadAsFloat32):
+    """A ``scipy.sparse`` matrix of rows, densified a slice at a time."""
+
+    def __init__(self, matrix):
+        # ``dtype`` is the source's, which results come back in, as for dense X.
+        self.dtype = matrix.dtype if matrix.dtype == np.float64 else np.dtype(np.float32)
+        self.matrix = self._source = sparse.csr_matrix(matrix, dtype=np.float32)
+        self.shape, self.ndim = self.matrix.shape, 2
+
+    def _as_float32(self, rows: slice):
+        return self.matrix[rows].toarray()
+
+
+class IntegerRows(RowsReadAsFloat32):
+    """A memory-mapped array of integers (``uint8`` pixels...), converted a slice at a time.
 
     NumPy would convert the whole file to float64 (eight bytes per ``uint8``
-    value) before any check. Here a slice of rows (``X[start:stop]``) comes
-    back as float32; results come back in float64, as scikit-learn returns
-    them for integer input.
+    value) before any check. Results come back in float64, as scikit-learn
+    returns them for integer input.
     """
 
     dtype = np.dtype(np.float64)
 
     def __init__(self, array):
-        self.array = array
+        self._source = array
         self.shape, self.ndim = array.shape, array.ndim
 
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __getitem__(self, rows):
-        if isinstance(rows, slice):
-            return np.asarray(self.array[rows], dtype=np.float32)
-        return IntegerRows(self.array[rows])
+    def _as_float32(self, rows: slice):
+        return np.asarray(self._source[rows], dtype=np.float32)
 
 
 def reads_in_chunks(X) -> bool:
-    """True for data the host reads a chunk at a time: a memmap, :class:`SparseRows`
-    or :class:`IntegerRows`."""
-    return isinstance(X, SparseRows | IntegerRows) or is_memory_mapped(X)
+    """True for data the host reads a chunk at a time: a memmap or :class:`RowsReadAsFloat32`."""
+    return isinstance(X, RowsReadAsFloat32) or is_memory_mapped(X)
 
 
 def is_integer_memmap(X) -> bool:
     """True for a memory-mapped array of integers or booleans, which :class:`IntegerRows` reads."""
     return is_memory_mapped(X) and np.dtype(X.dtype).kind in "biu"
+
+
+def row_blocks(X, rows: int):
+    """``X[0:rows]``, ``X[rows:2 * rows]``, ...: consecutive blocks of ``rows`` rows."""
+    return (X[start : start + rows] for start in range(0, len(X), rows))
 
 
 def chunk_rows(n_features: int, batch_size: int) -> int:
@@ -201,8 +205,7 @@ class InferenceChunks:
         for chunk in self.source:
             X = self._check(chunk)
             self.dtype = np.result_type(self.dtype, X.dtype)
-            for start in range(0, len(X), rows):
-                block = X[start : start + rows]
+            for block in row_blocks(X, rows):
                 self.n_rows += len(block)
                 yield block
         if not self.n_rows:

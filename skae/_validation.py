@@ -12,7 +12,7 @@ from scipy import sparse
 from sklearn.utils._param_validation import HasMethods
 
 from . import _engine
-from ._streaming import CHUNK_BYTES, IntegerRows, SparseRows, is_memory_mapped
+from ._streaming import CHUNK_BYTES, IntegerRows, SparseRows, is_memory_mapped, row_blocks
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -169,7 +169,7 @@ def _check_memmap(X, estimator_name: str, input_name: str):
     rows = max(1, CHUNK_BYTES // (8 * max(1, math.prod(X.shape[1:]))))
     extremes = [
         (np.min(chunk, axis=0), np.max(chunk, axis=0))
-        for chunk in (np.asarray(X[start : start + rows]) for start in range(0, len(X), rows))
+        for chunk in map(np.asarray, row_blocks(X, rows))
     ]
     low = np.min([chunk_low for chunk_low, _ in extremes], axis=0)
     high = np.max([chunk_high for _, chunk_high in extremes], axis=0)

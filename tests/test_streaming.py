@@ -51,13 +51,12 @@ def test_a_float64_memmap_streams_too(memmapped_digits, tmp_path, monkeypatch):
     X64 = np.load(path, mmap_mode="r")
     streamed = []
     memmap_chunks = _streaming.memmap_chunks
-    monkeypatch.setattr(
-        _streaming,
-        "memmap_chunks",
-        lambda X, *args: (streamed.append(_streaming.is_memory_mapped(X)), memmap_chunks(X, *args))[
-            1
-        ],
-    )
+
+    def recording(X, *args):
+        streamed.append(_streaming.is_memory_mapped(X))
+        return memmap_chunks(X, *args)
+
+    monkeypatch.setattr(_streaming, "memmap_chunks", recording)
     from_64 = skae.Autoencoder(max_iter=2, random_state=0).fit(X64)
     from_32 = skae.Autoencoder(max_iter=2, random_state=0).fit(memmapped_digits)
     assert streamed == [True, True]  # never converted whole: streamed like the float32 file
