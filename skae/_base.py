@@ -35,7 +35,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from . import (
     _devices,
@@ -53,9 +53,11 @@ from ._optimizers import OPTIMIZERS, OptimizerSpec
 from ._progress import EpochProgress
 from ._validation import (
     check_finite_float32,
+    check_has_columns,
     check_unit_interval,
     resolve_loss,
     resolve_output_activation,
+    validate_rows,
 )
 
 # Inference runs in chunks of a fixed number of rows per model: one compiled
@@ -175,18 +177,7 @@ class EncoderDecoder(
         Finiteness is checked after the conversion to float32, the precision
         everything runs in (:func:`skae._validation.check_finite_float32`).
         """
-        _check_has_columns(X, type(self).__name__)
-        if _streaming.is_integer_memmap(X):  # converted a chunk at a time, not whole
-            X = validate_data(self, X, reset=reset, dtype=None, ensure_all_finite=False)
-            return _streaming.IntegerRows(X)
-        return validate_data(
-            self,
-            X,
-            reset=reset,
-            accept_sparse="csr",  # densified a chunk at a time (skae._streaming.SparseRows)
-            dtype=[np.float64, np.float32],
-            ensure_all_finite=False,
-        )
+        return validate_rows(self, X, reset)
 
     # ----------------------------------------------------------- scikit-learn
     @property
@@ -343,12 +334,13 @@ class EncoderDecoder(
         X_train, X_val, Y_train, Y_val = X, None, Y, None
         if self.early_stopping and not incremental:
             if _streaming.is_memory_mapped(X) or isinstance(
-                X, _streaming.ChunkStream | _streaming.IntegerRows
+                X, _streaming.ChunkStream | _streaming.IntegerRows | _streaming.StandardisedRows
             ):
                 raise ValueError(
                     "early_stopping=True holds out rows of X, which would copy a memory-mapped "
-                    "X (or a stream of chunks) into memory. Set early_stopping=False, or keep "
-                    "validation rows apart and watch score() on them between partial_fit calls."
+                    "X (or a stream of chunks, or rows read a chunk at a time) into memory. Set "
+                    "early_stopping=False, or keep validation rows apart and watch score() on "
+                    "them between partial_fit calls."
                 )
             train_rows, val_rows = validation_split(len(X), self.validation_fraction, seed)
             X_train, X_val = X[train_rows], X[val_rows]
@@ -932,7 +924,7 @@ class BaseAutoencoder(EncoderDecoder):
             In the dtype of the codes (float32 or float64).
         """
         check_is_fitted(self)
-        _check_has_columns(X, type(self).__name__)
+        check_has_columns(X, type(self).__name__)
         codes = check_array(X, dtype=[np.float64, np.float32], input_name="X")
         if codes.shape[1] != self.n_components_:
             raise ValueError(
@@ -1112,20 +1104,6 @@ def _as_finite(
             "StandardScaler, or pass float64."
         )
     return cast
-
-
-def _check_has_columns(X, estimator_name: str) -> None:
-    """Refuse a 2-D input without columns (a frame with an index only).
-
-    scikit-learn's own message for such a frame ("at least one array or dtype
-    is required") does not name the fault.
-    """
-    shape = getattr(X, "shape", None)
-    if shape is not None and len(shape) == 2 and shape[1] == 0:
-        raise ValueError(
-            f"Found array with 0 feature(s) (shape={tuple(shape)}) while a minimum of 1 "
-            f"is required by {estimator_name}."
-        )
 
 
 class _ShortRepr:

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from . import _training
+from . import _streaming, _training
 from ._base import _pad_rows
 
 
@@ -31,13 +31,17 @@ def fit_together(members: list, X, y=None) -> list:
     list of one per member (cross-validation folds). Members are grouped by
     their training program (architecture, batch layout, objective) and
     ``max_iter``; each group trains in one program, a member alone in its
-    group (or on a device mesh) trains by its own ``fit``. A member whose
+    group (or on a device mesh) trains by its own ``fit``, and so does every
+    member when X is read a chunk at a time (a memmap, the detector's
+    standardised rows): one program would need all of X in memory. A member whose
     training diverges keeps the weights of its best epoch, as after its own
     ``fit``; the others are not affected. Returns the members, fitted.
     """
     one_data_set = not isinstance(X, list)
     Xs = [X] * len(members) if one_data_set else X
     ys = y if isinstance(y, list) else [y] * len(members)
+    if any(_streaming.reads_in_chunks(X_i) for X_i in Xs):
+        return [member.fit(X_i, y_i) for member, X_i, y_i in zip(members, Xs, ys)]
     plans = [
         member._plan_fit(X_i, y_i, incremental=False, continuing=False)
         for member, X_i, y_i in zip(members, Xs, ys)

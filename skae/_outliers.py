@@ -7,12 +7,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder import Autoencoder
 from ._ensemble import fit_together, member_seeds
-from ._streaming import CHUNK_BYTES, row_blocks
-from ._validation import check_finite_float32
+from ._streaming import CHUNK_BYTES, SparseRows, StandardisedRows, reads_in_chunks, row_blocks
+from ._validation import check_finite_float32, validate_rows
 
 # The robust z-score below the median training score that contamination="auto"
 # flags, with the MAD scaled to a standard deviation (normal consistency).
@@ -101,6 +101,13 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     Akoglu, "Hyperparameter sensitivity in deep outlier detection", NeurIPS
     2022).
 
+    A memory-mapped ``X`` (``np.load(path, mmap_mode="r")``) or a sparse
+    matrix is never standardised whole: its mean and standard deviation are
+    computed a block of rows at a time, the members train on it as they train
+    on any memmap (a chunk at a time, see the user guide), one member after
+    another rather than in one program, and every method scores it a block
+    at a time.
+
     Examples
     --------
     >>> import numpy as np
@@ -142,7 +149,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data; it may hold some outliers.
         y : None
             Ignored.
@@ -151,10 +158,14 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         -------
         self : object
         """
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_all_finite=False)
-        check_finite_float32(X, type(self).__name__)
+        X = self._checked_rows(X, reset=True)
         center, spread = _standardisation(X) if self.scale else (None, None)
-        X_scaled = X if center is None else (X - center) / spread
+        if center is None:
+            X_scaled = X
+        elif reads_in_chunks(X):  # the members read it a chunk at a time too
+            X_scaled = StandardisedRows(X, center, spread)
+        else:
+            X_scaled = (X - center) / spread
         base = default_autoencoder(X.shape[1]) if self.estimator is None else self.estimator
         members = [
             clone(base).set_params(random_state=seed)
@@ -165,7 +176,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
                 warnings.simplefilter("ignore", ConvergenceWarning)
             fit_together(members, X_scaled)
         self.estimators_, self.center_, self.scale_ = members, center, spread
-        scores = -np.mean(_mean_errors(members, X_scaled), axis=1)
+        scores = -np.concatenate([errors.mean(axis=1) for errors in self._errors_by_block(X)])
         if self.contamination == "auto":
             median = np.median(scores)
             mad = np.median(np.abs(scores - median))
@@ -174,17 +185,25 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
             self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
         return self
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # densified a block at a time
+        return tags
+
+    def _checked_rows(self, X, reset: bool):
+        """``X`` checked: a float array, or rows read a chunk at a time (a memmap,
+        a sparse matrix as ``SparseRows``, a memmap of integers as ``IntegerRows``)."""
+        X = validate_rows(self, X, reset)
+        checked, _, _ = check_finite_float32(X, type(self).__name__)
+        return checked if isinstance(checked, SparseRows) else X
+
     def _errors_by_block(self, X):
         """Each block of rows' ``_mean_errors``, in ``X``'s float dtype (an iterator).
 
-        Blocks of about ``CHUNK_BYTES`` are standardised one at a time, so that
-        scoring a memmap larger than memory never holds a standardised copy of it.
+        ``X`` is checked (:meth:`_checked_rows`). Blocks of about ``CHUNK_BYTES``
+        are standardised one at a time, so that scoring a memmap or a sparse
+        matrix never holds a dense standardised copy of it.
         """
-        check_is_fitted(self)
-        X = validate_data(
-            self, X, reset=False, dtype=[np.float64, np.float32], ensure_all_finite=False
-        )
-        check_finite_float32(X, type(self).__name__)
         rows = max(1, CHUNK_BYTES // (4 * X.shape[1]))
 
         def blocks():
@@ -204,34 +223,36 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
         errors : ndarray of shape (n_samples, n_features)
         """
-        return np.concatenate(list(self._errors_by_block(X)))
+        check_is_fitted(self)
+        return np.concatenate(list(self._errors_by_block(self._checked_rows(X, reset=False))))
 
     def score_samples(self, X):
         """Minus the outlier score: higher is more normal, as ``IsolationForest``'s.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
         scores : ndarray of shape (n_samples,)
         """
-        blocks = self._errors_by_block(X)  # a memmap is read a block at a time
-        return -np.concatenate([np.mean(errors, axis=1) for errors in blocks])
+        check_is_fitted(self)
+        blocks = self._errors_by_block(self._checked_rows(X, reset=False))
+        return -np.concatenate([errors.mean(axis=1) for errors in blocks])
 
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for outliers.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -244,7 +265,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -254,8 +275,21 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
 
 
 def _standardisation(X) -> tuple[np.ndarray, np.ndarray]:
-    """``(mean, standard deviation floored at a tenth of the median one)`` per feature."""
-    center, spread = X.mean(axis=0), X.std(axis=0)
+    """``(mean, standard deviation floored at a tenth of the median one)`` per feature.
+
+    Rows read a chunk at a time (a memmap, ``SparseRows``) are read twice, a
+    block at a time, in float64.
+    """
+    if reads_in_chunks(X):
+        rows = max(1, CHUNK_BYTES // (8 * X.shape[1]))
+
+        def blocks():
+            return (np.asarray(block, dtype=np.float64) for block in row_blocks(X, rows))
+
+        center = sum(block.sum(axis=0) for block in blocks()) / len(X)
+        spread = np.sqrt(sum(((block - center) ** 2).sum(axis=0) for block in blocks()) / len(X))
+    else:
+        center, spread = X.mean(axis=0), X.std(axis=0)
     floor = SCALE_FLOOR * float(np.median(spread))
     return center, np.maximum(spread, floor if floor > 0 else 1.0)
 

@@ -1,10 +1,10 @@
 """Training on data larger than memory: an epoch streamed chunk by chunk to the device.
 
 Three sources: a memmap and a ``scipy.sparse`` matrix (:func:`memmap_chunks`;
-a sparse matrix, wrapped in :class:`SparseRows`, is densified one chunk at a
-time, and a memmap of integers, wrapped in :class:`IntegerRows`, is converted
-one chunk at a time) and an iterable of chunks (:class:`ChunkStream`, read in its own
-order). A NumPy memmap
+rows of the kinds in :class:`RowsReadAsFloat32` are converted one chunk at a
+time: a sparse matrix's, a memmap of integers', the outlier detector's
+standardised rows) and an iterable of chunks (:class:`ChunkStream`, read in
+its own order). A NumPy memmap
 (``np.load(path, mmap_mode="r")``, ``np.memmap``) is never copied whole: each
 epoch visits it in chunks of consecutive rows, in a new random order of
 chunks, and runs :func:`skae._engine.run_epoch` on each chunk, which shuffles
@@ -58,7 +58,11 @@ class RowsReadAsFloat32:
     def __getitem__(self, rows):
         if isinstance(rows, slice):
             return self._as_float32(rows)
-        return type(self)(self._source[rows])
+        return self._like(self._source[rows])
+
+    def _like(self, source):
+        """Rows of this kind read from ``source``."""
+        return type(self)(source)
 
 
 class SparseRows(RowsReadAsFloat32):
@@ -90,6 +94,28 @@ class IntegerRows(RowsReadAsFloat32):
 
     def _as_float32(self, rows: slice):
         return np.asarray(self._source[rows], dtype=np.float32)
+
+
+class StandardisedRows(RowsReadAsFloat32):
+    """Rows standardised as they are read, ``(X - center) / scale``, a slice at a time.
+
+    ``X`` is an array, a memmap or other :class:`RowsReadAsFloat32`; no
+    standardised copy of it is ever made whole. The outlier detector trains
+    its members on these when X is read a chunk at a time (a memmap, a sparse
+    matrix).
+    """
+
+    def __init__(self, rows, center: np.ndarray, scale: np.ndarray):
+        self._source, self.center, self.scale = rows, center, scale
+        self.dtype = np.dtype(np.float64 if rows.dtype == np.float64 else np.float32)
+        self.shape, self.ndim = rows.shape, rows.ndim
+
+    def _like(self, source):
+        return type(self)(source, self.center, self.scale)
+
+    def _as_float32(self, rows: slice):
+        block = np.asarray(self._source[rows], dtype=np.float64)
+        return ((block - self.center) / self.scale).astype(np.float32)
 
 
 def reads_in_chunks(X) -> bool:

@@ -10,9 +10,18 @@ import jax
 import numpy as np
 from scipy import sparse
 from sklearn.utils._param_validation import HasMethods
+from sklearn.utils.validation import validate_data
 
 from . import _engine
-from ._streaming import CHUNK_BYTES, IntegerRows, SparseRows, is_memory_mapped, row_blocks
+from ._streaming import (
+    CHUNK_BYTES,
+    IntegerRows,
+    RowsReadAsFloat32,
+    SparseRows,
+    is_integer_memmap,
+    is_memory_mapped,
+    row_blocks,
+)
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -116,6 +125,45 @@ def resolve_loss(
     return loss, output_activation
 
 
+def validate_rows(estimator, X, reset: bool):
+    """``X`` checked by scikit-learn as rows of float features (sets ``n_features_in_``).
+
+    Returns a float array, or what skae reads a chunk at a time without copying
+    X whole: a memmap, a ``scipy.sparse`` CSR matrix, a memmap of integers as
+    :class:`IntegerRows`, or rows skae itself made (:class:`RowsReadAsFloat32`).
+    Finiteness is left to :func:`check_finite_float32`.
+    """
+    if isinstance(X, RowsReadAsFloat32):  # rows skae made, checked by their maker
+        validate_data(estimator, X, reset=reset, skip_check_array=True)
+        return X
+    check_has_columns(X, type(estimator).__name__)
+    if is_integer_memmap(X):  # converted a chunk at a time, not whole
+        X = validate_data(estimator, X, reset=reset, dtype=None, ensure_all_finite=False)
+        return IntegerRows(X)
+    return validate_data(
+        estimator,
+        X,
+        reset=reset,
+        accept_sparse="csr",  # densified a chunk at a time (skae._streaming.SparseRows)
+        dtype=[np.float64, np.float32],
+        ensure_all_finite=False,
+    )
+
+
+def check_has_columns(X, estimator_name: str) -> None:
+    """Refuse a 2-D input without columns (a frame with an index only).
+
+    scikit-learn's own message for such a frame ("at least one array or dtype
+    is required") does not name the fault.
+    """
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) == 2 and shape[1] == 0:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={tuple(shape)}) while a minimum of 1 "
+            f"is required by {estimator_name}."
+        )
+
+
 def check_finite_float32(X, estimator_name: str, input_name: str = "X", per_feature=False):
     """``(X as float32, min, max)``; raises on NaN, infinity or float32 overflow.
 
@@ -130,7 +178,7 @@ def check_finite_float32(X, estimator_name: str, input_name: str = "X", per_feat
     """
     if sparse.issparse(X):
         X32, low, high = _check_sparse(X, estimator_name, input_name)
-    elif isinstance(X, IntegerRows) or (is_memory_mapped(X) and X.dtype != np.float32):
+    elif isinstance(X, RowsReadAsFloat32) or (is_memory_mapped(X) and X.dtype != np.float32):
         X32, low, high = _check_memmap(X, estimator_name, input_name)
     else:
         X32, low, high = _check_array(X, estimator_name, input_name)
@@ -161,7 +209,7 @@ def _check_array(X, estimator_name: str, input_name: str):
 
 
 def _check_memmap(X, estimator_name: str, input_name: str):
-    """:func:`check_finite_float32` of a memmap not in float32 (or :class:`IntegerRows`):
+    """:func:`check_finite_float32` of a memmap not in float32 (or rows read as float32):
     chunk by chunk, not copied.
 
     Returns ``X`` itself; its chunks become float32 as they are read.

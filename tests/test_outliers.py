@@ -7,6 +7,7 @@ import warnings
 import jax
 import numpy as np
 import pytest
+from scipy import sparse
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
@@ -65,6 +66,44 @@ def test_a_memmap_is_scored_a_block_at_a_time(detector, blobs, tmp_path, monkeyp
     errors = detector.reconstruction_error(memmapped)
     assert errors.shape == X.shape and errors.dtype == np.float32
     np.testing.assert_allclose(errors.mean(axis=1), -scores, rtol=1e-6)
+
+
+def test_a_memmap_is_fitted_without_a_standardised_copy(detector, blobs, tmp_path, monkeypatch):
+    X = blobs[0].astype(np.float32)
+    np.save(tmp_path / "X.npy", X)
+    memmapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    trained_on = []
+    fit_together = skae._outliers.fit_together
+
+    def recording(members, rows):
+        trained_on.append(rows)
+        return fit_together(members, rows)
+
+    monkeypatch.setattr(skae._outliers, "fit_together", recording)
+    monkeypatch.setattr(skae._outliers, "CHUNK_BYTES", 70 * 6 * 8)  # statistics by 70 rows
+    streamed = skae.AutoencoderOutlierDetector(random_state=0).fit(memmapped)
+    assert isinstance(trained_on[0], skae._streaming.StandardisedRows)
+    np.testing.assert_allclose(streamed.center_, blobs[0].mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(streamed.scale_, blobs[0].std(axis=0), rtol=1e-6)
+    # Streamed, each member sees its rows in another order (skae._streaming): close, not equal.
+    np.testing.assert_allclose(streamed.score_samples(X), detector.score_samples(X), rtol=0.05)
+    assert streamed.offset_ == pytest.approx(detector.offset_, rel=0.05)
+    assert roc_auc_score(blobs[1], -streamed.score_samples(memmapped)) > 0.99
+
+
+def test_a_sparse_matrix_is_scored_as_its_dense_rows(blobs):
+    X = np.where(np.abs(blobs[0]) < 1, 0.0, blobs[0])  # about a third of the values zero
+    matrix = sparse.csr_matrix(X)
+    dense = skae.AutoencoderOutlierDetector(random_state=0).fit(X)
+    fitted = skae.AutoencoderOutlierDetector(random_state=0).fit(matrix)
+    np.testing.assert_allclose(fitted.center_, dense.center_, rtol=1e-6)  # read as float32
+    scores = fitted.score_samples(matrix)
+    assert scores.dtype == np.float64
+    # Streamed, each member sees its rows in another order (skae._streaming): close, not equal.
+    np.testing.assert_allclose(scores, dense.score_samples(X), rtol=0.05)
+    np.testing.assert_allclose(fitted.score_samples(X), scores, rtol=1e-6)
+    assert roc_auc_score(blobs[1], -scores) > 0.99
+    assert (fitted.predict(sparse.csc_matrix(X)) == fitted.predict(X)).all()
 
 
 def test_contamination_auto_is_a_robust_z_score_of_three(detector, blobs):
