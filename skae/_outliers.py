@@ -204,7 +204,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         are standardised one at a time, so that scoring a memmap or a sparse
         matrix never holds a dense standardised copy of it.
         """
-        rows = max(1, CHUNK_BYTES // (4 * X.shape[1]))
+        rows = max(1, CHUNK_BYTES // (8 * X.shape[1]))  # float64 errors
 
         def blocks():
             for block in map(np.asarray, row_blocks(X, rows)):
@@ -295,5 +295,11 @@ def _standardisation(X) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _mean_errors(members, X) -> np.ndarray:
-    """Members' per-feature squared errors on ``X``, averaged over members (float64)."""
-    return np.mean([member.reconstruction_error(X) for member in members], axis=0, dtype=np.float64)
+    """Members' per-feature squared errors on ``X``, averaged over members (float64).
+
+    Summed member by member: one member's errors in memory at a time, not all.
+    """
+    total = np.zeros(X.shape, np.float64)
+    for member in members:
+        total += member.reconstruction_error(X)
+    return total / len(members)

@@ -57,7 +57,7 @@ def test_a_memmap_is_scored_a_block_at_a_time(detector, blobs, tmp_path, monkeyp
         blocks.append(len(rows))
         return mean_errors(members, rows)
 
-    monkeypatch.setattr(skae._outliers, "CHUNK_BYTES", 70 * 6 * 4)  # blocks of 70 rows
+    monkeypatch.setattr(skae._outliers, "CHUNK_BYTES", 70 * 6 * 8)  # blocks of 70 rows
     monkeypatch.setattr(skae._outliers, "_mean_errors", recording)
     scores = detector.score_samples(memmapped)
     assert blocks == [70, 70, 70, 70, 20]  # never a standardised copy of all rows
