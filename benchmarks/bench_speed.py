@@ -57,9 +57,9 @@ PyTorch's (without compile) >= 1.5x, MLPRegressor's >= 1.6x; skae's s/epoch
 the FLOP/s of a bfloat16 matmul. A target whose framework is missing is skipped
 with a note. Exits 1 when a target is missed.
 
-The default run should take 15-20 minutes on 2 idle CPU cores, half of it in
+The default run takes about 12 minutes on 2 idle CPU cores, half of it in
 the convolutional tables (``--skip-conv`` leaves them out; ``--rounds 1``
-takes about half the time).
+saves about a third).
 ``--n-train 3000 --epochs 1 --conv-rows 1000`` is a smoke run of every path
 (3.5 minutes, mostly compiling; its timings mean nothing).
 
