@@ -59,7 +59,7 @@ with a note. Exits 1 when a target is missed.
 
 The default run takes about 12 minutes on 2 idle CPU cores, half of it in
 the convolutional tables (``--skip-conv`` leaves them out; ``--rounds 1``
-saves about a third).
+took 6 minutes).
 ``--n-train 3000 --epochs 1 --conv-rows 1000`` is a smoke run of every path
 (3.5 minutes, mostly compiling; its timings mean nothing).
 
