@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
+from . import _streaming
 from ._models.activations import ACTIVATIONS
 from ._models.conv import ConvAutoencoder
 from ._models.dense import ComposedAutoencoder, DenseAutoencoder
@@ -90,7 +91,12 @@ class ConvolutionalArchitecture:
         return {}
 
     def _validate_input(self, X, reset: bool) -> np.ndarray:
-        images = not hasattr(X, "iloc") and not sp.issparse(X) and np.asarray(X).ndim in (3, 4)
+        images = (
+            not hasattr(X, "iloc")
+            and not sp.issparse(X)
+            and not isinstance(X, _streaming.RowsReadAsFloat32)  # flat rows skae made
+            and np.asarray(X).ndim in (3, 4)
+        )
         shape = None
         if images:
             X = np.asarray(X)

@@ -50,6 +50,8 @@ class RowsReadAsFloat32:
     A slice of rows (``X[start:stop]``) comes back as a dense float32 array, so
     that only a chunk is ever converted; an array of row indices (a validation
     split) selects rows and keeps their kind. ``dtype`` is that of the results.
+    A single row index is refused, so that NumPy cannot read these rows one by
+    one as a sequence (``np.asarray`` on them raises instead).
     """
 
     def __len__(self) -> int:
@@ -58,6 +60,11 @@ class RowsReadAsFloat32:
     def __getitem__(self, rows):
         if isinstance(rows, slice):
             return self._as_float32(rows)
+        if np.ndim(rows) == 0:
+            raise TypeError(
+                f"{type(self).__name__} is read by slices of rows or arrays of row indices, "
+                "not one row at a time."
+            )
         return self._like(self._source[rows])
 
     def _like(self, source):

@@ -157,6 +157,22 @@ def test_vae_and_convolutional_members(digits):
         assert np.isfinite(detector.score_samples(digits[1])).all()
 
 
+def test_a_convolutional_member_reads_a_memmap_as_flat_rows(digits, tmp_path):
+    X = digits[0][:300].astype(np.float32)
+    np.save(tmp_path / "X.npy", X)
+    memmapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    member = skae.ConvolutionalAutoencoder(2, image_shape=(8, 8), filters=(4,), max_iter=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        detector = skae.AutoencoderOutlierDetector(member, n_estimators=2, random_state=0)
+        detector.fit(memmapped)
+    assert detector.estimators_[0].image_shape_ == (8, 8, 1)
+    assert np.isfinite(detector.score_samples(memmapped)).all()
+    rows = skae._streaming.StandardisedRows(memmapped, detector.center_, detector.scale_)
+    with pytest.raises(TypeError, match="not one row at a time"):
+        np.asarray(rows)  # never read row by row as a sequence
+
+
 # -------------------------------------------------------------------- ensemble
 def test_a_member_trained_in_the_ensemble_ends_as_trained_alone(digits):
     X = digits[0]
