@@ -333,14 +333,11 @@ class EncoderDecoder(
 
         X_train, X_val, Y_train, Y_val = X, None, Y, None
         if self.early_stopping and not incremental:
-            if _streaming.is_memory_mapped(X) or isinstance(
-                X, _streaming.ChunkStream | _streaming.IntegerRows | _streaming.StandardisedRows
-            ):
+            if _streaming.reads_a_file(X) or isinstance(X, _streaming.ChunkStream):
                 raise ValueError(
                     "early_stopping=True holds out rows of X, which would copy a memory-mapped "
-                    "X (or a stream of chunks, or rows read a chunk at a time) into memory. Set "
-                    "early_stopping=False, or keep validation rows apart and watch score() on "
-                    "them between partial_fit calls."
+                    "X (or a stream of chunks) into memory. Set early_stopping=False, or keep "
+                    "validation rows apart and watch score() on them between partial_fit calls."
                 )
             train_rows, val_rows = validation_split(len(X), self.validation_fraction, seed)
             X_train, X_val = X[train_rows], X[val_rows]

@@ -41,7 +41,8 @@ def fit_together(members: list, X, y=None) -> list:
     Xs = [X] * len(members) if one_data_set else X
     ys = y if isinstance(y, list) else [y] * len(members)
     if any(_streaming.reads_in_chunks(X_i) for X_i in Xs):
-        return [member.fit(X_i, y_i) for member, X_i, y_i in zip(members, Xs, ys)]
+        _fit_one_by_one(members, Xs, ys)
+        return members
     plans = [
         member._plan_fit(X_i, y_i, incremental=False, continuing=False)
         for member, X_i, y_i in zip(members, Xs, ys)
@@ -138,19 +139,49 @@ def _record_group(members: list, plans: list, results: list) -> None:
                 member._record_fit(plan, result, incremental=False, continuing=False)
             except FloatingPointError:
                 diverged += 1
+    _warn_for_members(members, diverged, caught)
+
+
+def _fit_one_by_one(members: list, Xs: list, ys: list) -> None:
+    """Each member by its own ``fit`` (X read a chunk at a time), warned as one group.
+
+    A member whose training diverges keeps its best epoch, as in a group; the
+    others still train. Other warnings than ``ConvergenceWarning`` pass through,
+    each once.
+    """
+    diverged = 0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for member, X, y in zip(members, Xs, ys):
+            try:
+                member.fit(X, y)
+            except FloatingPointError:
+                diverged += 1
+    others = {  # each once, in order
+        (w.category, str(w.message)): None
+        for w in caught
+        if not issubclass(w.category, ConvergenceWarning)
+    }
+    for category, message in others:
+        warnings.warn(message, category, stacklevel=4)
+    _warn_for_members(members, diverged, caught)
+
+
+def _warn_for_members(members: list, diverged: int, caught: list) -> None:
+    """One warning for the members that diverged, one if any reached ``max_iter``."""
     if diverged:
         warnings.warn(
             f"Training diverged for {diverged} of {len(members)} members; they keep the "
             "weights of their best epoch. Lower learning_rate_init or scale X.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
     if any(issubclass(w.category, ConvergenceWarning) for w in caught):
         warnings.warn(
             f"Maximum iterations ({members[0].max_iter}) reached and the optimization "
             "hasn't converged yet for some members.",
             ConvergenceWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
 
 

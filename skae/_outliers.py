@@ -11,7 +11,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder import Autoencoder
 from ._ensemble import fit_together, member_seeds
-from ._streaming import CHUNK_BYTES, SparseRows, StandardisedRows, reads_in_chunks, row_blocks
+from ._streaming import (
+    CHUNK_BYTES,
+    SparseRows,
+    StandardisedRows,
+    read_rows,
+    reads_a_file,
+    reads_in_chunks,
+    row_blocks,
+)
 from ._validation import check_finite_float32, validate_rows
 
 # The robust z-score below the median training score that contamination="auto"
@@ -159,6 +167,10 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         self : object
         """
         X = self._checked_rows(X, reset=True)
+        base = default_autoencoder(X.shape[1]) if self.estimator is None else self.estimator
+        if getattr(base, "early_stopping", False) and reads_a_file(X):
+            # Members hold out validation rows, which a file's rows give only as a copy.
+            X = np.array(read_rows(X, slice(0, len(X)), X.dtype))
         center, spread = _standardisation(X) if self.scale else (None, None)
         if center is None:
             X_scaled = X
@@ -166,7 +178,6 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
             X_scaled = StandardisedRows(X, center, spread)
         else:
             X_scaled = (X - center) / spread
-        base = default_autoencoder(X.shape[1]) if self.estimator is None else self.estimator
         members = [
             clone(base).set_params(random_state=seed)
             for seed in member_seeds(self.random_state, self.n_estimators)
@@ -205,9 +216,10 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         matrix never holds a dense standardised copy of it.
         """
         rows = max(1, CHUNK_BYTES // (8 * X.shape[1]))  # float64 errors
+        dtype = X.dtype if self.center_ is None else np.float64  # standardised in float64
 
         def blocks():
-            for block in map(np.asarray, row_blocks(X, rows)):
+            for block in row_blocks(X, rows, dtype):
                 if self.center_ is not None:
                     block = (block - self.center_) / self.scale_
                 yield _mean_errors(self.estimators_, block).astype(X.dtype, copy=False)
@@ -283,11 +295,9 @@ def _standardisation(X) -> tuple[np.ndarray, np.ndarray]:
     if reads_in_chunks(X):
         rows = max(1, CHUNK_BYTES // (8 * X.shape[1]))
 
-        def blocks():
-            return (np.asarray(block, dtype=np.float64) for block in row_blocks(X, rows))
-
-        center = sum(block.sum(axis=0) for block in blocks()) / len(X)
-        spread = np.sqrt(sum(((block - center) ** 2).sum(axis=0) for block in blocks()) / len(X))
+        center = sum(block.sum(axis=0) for block in row_blocks(X, rows, np.float64)) / len(X)
+        squares = (((block - center) ** 2).sum(axis=0) for block in row_blocks(X, rows, np.float64))
+        spread = np.sqrt(sum(squares) / len(X))
     else:
         center, spread = X.mean(axis=0), X.std(axis=0)
     floor = SCALE_FLOOR * float(np.median(spread))

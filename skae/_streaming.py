@@ -48,10 +48,11 @@ class RowsReadAsFloat32:
     """Rows that the fit and inference code read as it reads a memmap's.
 
     A slice of rows (``X[start:stop]``) comes back as a dense float32 array, so
-    that only a chunk is ever converted; an array of row indices (a validation
-    split) selects rows and keeps their kind. ``dtype`` is that of the results.
-    A single row index is refused, so that NumPy cannot read these rows one by
-    one as a sequence (``np.asarray`` on them raises instead).
+    that only a chunk is ever converted (``read(rows, dtype)`` reads it in
+    another dtype); an array of row indices (a validation split) selects rows
+    and keeps their kind. ``dtype`` is that of the results. A single row index
+    is refused, so that NumPy cannot read these rows one by one as a sequence
+    (``np.asarray`` on them raises instead).
     """
 
     def __len__(self) -> int:
@@ -59,7 +60,7 @@ class RowsReadAsFloat32:
 
     def __getitem__(self, rows):
         if isinstance(rows, slice):
-            return self._as_float32(rows)
+            return self.read(rows, np.float32)
         if np.ndim(rows) == 0:
             raise TypeError(
                 f"{type(self).__name__} is read by slices of rows or arrays of row indices, "
@@ -78,11 +79,11 @@ class SparseRows(RowsReadAsFloat32):
     def __init__(self, matrix):
         # ``dtype`` is the source's, which results come back in, as for dense X.
         self.dtype = matrix.dtype if matrix.dtype == np.float64 else np.dtype(np.float32)
-        self.matrix = self._source = sparse.csr_matrix(matrix, dtype=np.float32)
+        self.matrix = self._source = sparse.csr_matrix(matrix, dtype=self.dtype)
         self.shape, self.ndim = self.matrix.shape, 2
 
-    def _as_float32(self, rows: slice):
-        return self.matrix[rows].toarray()
+    def read(self, rows: slice, dtype):
+        return self.matrix[rows].toarray().astype(dtype, copy=False)
 
 
 class IntegerRows(RowsReadAsFloat32):
@@ -99,8 +100,8 @@ class IntegerRows(RowsReadAsFloat32):
         self._source = array
         self.shape, self.ndim = array.shape, array.ndim
 
-    def _as_float32(self, rows: slice):
-        return np.asarray(self._source[rows], dtype=np.float32)
+    def read(self, rows: slice, dtype):
+        return np.asarray(self._source[rows], dtype=dtype)
 
 
 class StandardisedRows(RowsReadAsFloat32):
@@ -120,9 +121,17 @@ class StandardisedRows(RowsReadAsFloat32):
     def _like(self, source):
         return type(self)(source, self.center, self.scale)
 
-    def _as_float32(self, rows: slice):
-        block = np.asarray(self._source[rows], dtype=np.float64)
-        return ((block - self.center) / self.scale).astype(np.float32)
+    def read(self, rows: slice, dtype):
+        block = read_rows(self._source, rows, np.float64)
+        return ((block - self.center) / self.scale).astype(dtype, copy=False)
+
+
+def read_rows(X, rows: slice, dtype) -> np.ndarray:
+    """``X[rows]`` as a dense array of ``dtype``: an array's, a memmap's or a
+    :class:`RowsReadAsFloat32`'s rows (read in ``dtype``, not through float32)."""
+    if isinstance(X, RowsReadAsFloat32):
+        return X.read(rows, dtype)
+    return np.asarray(X[rows], dtype=dtype)
 
 
 def reads_in_chunks(X) -> bool:
@@ -130,14 +139,27 @@ def reads_in_chunks(X) -> bool:
     return isinstance(X, RowsReadAsFloat32) or is_memory_mapped(X)
 
 
+def reads_a_file(X) -> bool:
+    """True when reading rows of ``X`` reads a file: a memmap, or rows made from one."""
+    if isinstance(X, RowsReadAsFloat32):
+        return reads_a_file(X._source)
+    return is_memory_mapped(X)
+
+
 def is_integer_memmap(X) -> bool:
     """True for a memory-mapped array of integers or booleans, which :class:`IntegerRows` reads."""
     return is_memory_mapped(X) and np.dtype(X.dtype).kind in "biu"
 
 
-def row_blocks(X, rows: int):
-    """``X[0:rows]``, ``X[rows:2 * rows]``, ...: consecutive blocks of ``rows`` rows."""
-    return (X[start : start + rows] for start in range(0, len(X), rows))
+def row_blocks(X, rows: int, dtype=None):
+    """``X[0:rows]``, ``X[rows:2 * rows]``, ...: consecutive blocks of ``rows`` rows.
+
+    With ``dtype``, each block is a dense array of that dtype (:func:`read_rows`).
+    """
+    starts = range(0, len(X), rows)
+    if dtype is None:
+        return (X[start : start + rows] for start in starts)
+    return (read_rows(X, slice(start, start + rows), dtype) for start in starts)
 
 
 def chunk_rows(n_features: int, batch_size: int) -> int:

@@ -157,6 +157,56 @@ def test_vae_and_convolutional_members(digits):
         assert np.isfinite(detector.score_samples(digits[1])).all()
 
 
+def test_rows_read_in_chunks_are_standardised_in_float64(tmp_path):
+    rng = np.random.RandomState(0)
+    X = 1.6e9 + rng.normal(scale=50.0, size=(200, 3)).round()  # large values, small spread
+    np.save(tmp_path / "X.npy", X.astype(np.int64))
+    integers = np.load(tmp_path / "X.npy", mmap_mode="r")
+    in_memory = skae.AutoencoderOutlierDetector(SMALL_MEMBER, n_estimators=2, random_state=0)
+    streamed = clone(in_memory)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        in_memory.fit(X)
+        streamed.fit(integers)
+        dense = clone(in_memory).fit(X - 1.6e9 + 1e6)  # values of 1e6 in a sparse matrix
+        from_sparse = clone(in_memory).fit(sparse.csr_matrix(X - 1.6e9 + 1e6))
+    np.testing.assert_allclose(streamed.scale_, in_memory.scale_, rtol=1e-9)
+    np.testing.assert_allclose(from_sparse.scale_, dense.scale_, rtol=1e-9)
+    scores = streamed.score_samples(integers)  # read in float64, then standardised
+    np.testing.assert_allclose(scores, in_memory.score_samples(X), rtol=0.05)
+
+
+def test_members_diverge_and_stop_early_on_a_memmap_as_in_memory(digits, tmp_path, monkeypatch):
+    X = digits[0][:300].astype(np.float32)
+    np.save(tmp_path / "X.npy", X)
+    memmapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    real_run_epoch, calls = _engine.run_epoch, []
+
+    def second_member_diverges_at_epoch_3(config, state, data, n, key, hyper):
+        new, metrics = real_run_epoch(config, state, data, n, key, hyper)
+        calls.append(1)  # one chunk per epoch: members 1 and 2 make calls 1-6 and 7-12
+        return new, metrics._replace(finite=metrics.finite & (len(calls) != 9))
+
+    monkeypatch.setattr(_engine, "run_epoch", second_member_diverges_at_epoch_3)
+    member = skae.Autoencoder(4, hidden_layer_sizes=(16,), max_iter=6, tol=0.0)
+    detector = skae.AutoencoderOutlierDetector(member, n_estimators=2, random_state=0)
+    with pytest.warns(UserWarning, match="diverged for 1 of 2 members"):  # not raised
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            detector.fit(memmapped)
+    assert [m.n_iter_ for m in detector.estimators_] == [6, 2]
+    assert np.isfinite(detector.score_samples(memmapped)).all()
+    monkeypatch.undo()
+
+    # Members that hold out validation rows get them: a memmap is then read into memory.
+    stopping = skae.Autoencoder(2, hidden_layer_sizes=(8,), early_stopping=True, max_iter=3)
+    for rows in (memmapped, sparse.csr_matrix(X)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fitted = skae.AutoencoderOutlierDetector(stopping, n_estimators=2).fit(rows)
+        assert all(len(m.validation_scores_) == 3 for m in fitted.estimators_)
+
+
 def test_a_convolutional_member_reads_a_memmap_as_flat_rows(digits, tmp_path):
     X = digits[0][:300].astype(np.float32)
     np.save(tmp_path / "X.npy", X)
