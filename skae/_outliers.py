@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder import Autoencoder
+from ._base import _as_finite
 from ._ensemble import fit_together, member_seeds
 from ._streaming import (
     CHUNK_BYTES,
@@ -187,7 +188,8 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
                 warnings.simplefilter("ignore", ConvergenceWarning)
             fit_together(members, X_scaled)
         self.estimators_, self.center_, self.scale_ = members, center, spread
-        scores = -np.concatenate([errors.mean(axis=1) for errors in self._errors_by_block(X)])
+        blocks = self._errors_by_block(X, in_dtype_of_X=False)  # the threshold in float64
+        scores = -np.concatenate([errors.mean(axis=1) for errors in blocks])
         if self.contamination == "auto":
             median = np.median(scores)
             mad = np.median(np.abs(scores - median))
@@ -208,21 +210,24 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         checked, _, _ = check_finite_float32(X, type(self).__name__)
         return checked if isinstance(checked, SparseRows) else X
 
-    def _errors_by_block(self, X):
-        """Each block of rows' ``_mean_errors``, in ``X``'s float dtype (an iterator).
+    def _errors_by_block(self, X, in_dtype_of_X=True):
+        """Each block of rows' ``_mean_errors`` (an iterator).
 
         ``X`` is checked (:meth:`_checked_rows`). Blocks of about ``CHUNK_BYTES``
         are standardised one at a time, so that scoring a memmap or a sparse
-        matrix never holds a dense standardised copy of it.
+        matrix never holds a dense standardised copy of it. The errors come in
+        ``X``'s float dtype (a ValueError if they overflow it), or in float64.
         """
         rows = max(1, CHUNK_BYTES // (8 * X.shape[1]))  # float64 errors
         dtype = X.dtype if self.center_ is None else np.float64  # standardised in float64
+        name = type(self).__name__
 
         def blocks():
             for block in row_blocks(X, rows, dtype):
                 if self.center_ is not None:
                     block = (block - self.center_) / self.scale_
-                yield _mean_errors(self.estimators_, block).astype(X.dtype, copy=False)
+                errors = _mean_errors(self.estimators_, block)
+                yield _as_finite(errors, X.dtype, name) if in_dtype_of_X else errors
 
         return blocks()
 

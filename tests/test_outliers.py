@@ -207,6 +207,22 @@ def test_members_diverge_and_stop_early_on_a_memmap_as_in_memory(digits, tmp_pat
         assert all(len(m.validation_scores_) == 3 for m in fitted.estimators_)
 
 
+def test_members_that_diverged_leave_a_finite_threshold(blobs):
+    X = blobs[0].astype(np.float32)
+    member = skae.Autoencoder(
+        2, hidden_layer_sizes=(4,), max_iter=5, learning_rate_init=100.0, optimizer="sgd"
+    )
+    detector = skae.AutoencoderOutlierDetector(member, n_estimators=2, random_state=0)
+    with pytest.warns(UserWarning, match="diverged"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            detector.fit(X)
+    assert np.isfinite(detector.offset_)  # the training scores are kept in float64
+    with pytest.raises(ValueError, match="overflow float32"):  # their huge weights
+        detector.score_samples(X)
+    assert np.isfinite(detector.score_samples(X.astype(np.float64))).all()
+
+
 def test_a_convolutional_member_reads_a_memmap_as_flat_rows(digits, tmp_path):
     X = digits[0][:300].astype(np.float32)
     np.save(tmp_path / "X.npy", X)
