@@ -11,9 +11,11 @@ fitted state, as after its own ``fit``: a member trained here ends with the
 weights it would have trained alone.
 """
 
+import math
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache, partial
 
 import jax
 import jax.numpy as jnp
@@ -31,16 +33,19 @@ def fit_together(members: list, X, y=None) -> list:
     list of one per member (cross-validation folds). Members are grouped by
     their training program (architecture, batch layout, objective) and
     ``max_iter``; each group trains in one program, a member alone in its
-    group (or on a device mesh) trains by its own ``fit``, and so does every
-    member when X is read a chunk at a time (a memmap, the detector's
-    standardised rows): one program would need all of X in memory. A member whose
+    group (or on a device mesh) trains by its own ``fit``. When X is read a
+    chunk at a time (a memmap, the detector's standardised rows), a group
+    trains on each chunk as it is read (one pass over the file per epoch),
+    except members that hold out validation rows, or on folds, which train
+    one after another by their own ``fit``. A member whose
     training diverges keeps the weights of its best epoch, as after its own
     ``fit``; the others are not affected. Returns the members, fitted.
     """
     one_data_set = not isinstance(X, list)
     Xs = [X] * len(members) if one_data_set else X
     ys = y if isinstance(y, list) else [y] * len(members)
-    if any(_streaming.reads_in_chunks(X_i) for X_i in Xs):
+    streamed = any(_streaming.reads_in_chunks(X_i) for X_i in Xs)
+    if streamed and not one_data_set:
         _fit_one_by_one(members, Xs, ys)
         return members
     plans = [
@@ -51,12 +56,16 @@ def fit_together(members: list, X, y=None) -> list:
     for i, (member, plan) in enumerate(zip(members, plans)):
         groups.setdefault((member._epoch_config(plan), member.max_iter), []).append(i)
     for (config, _), indices in groups.items():
+        group = [members[i] for i in indices]
+        group_plans = [plans[i] for i in indices]
         if len(indices) == 1 or config.mesh is not None:
             for i in indices:
                 members[i].fit(Xs[i], ys[i])
+        elif streamed and any(plan.X_val is not None for plan in group_plans):
+            _fit_one_by_one(group, [Xs[i] for i in indices], [ys[i] for i in indices])
+        elif streamed:
+            _record_group(group, group_plans, _train_streamed_group(group, group_plans))
         else:
-            group = [members[i] for i in indices]
-            group_plans = [plans[i] for i in indices]
             results = _train_in_parts(group, group_plans, config, one_data_set)
             _record_group(group, group_plans, results)
     return members
@@ -126,6 +135,37 @@ def _train_group(members: list, plans: list, config, one_data_set: bool) -> list
         stoppings=[_training.EarlyStopping(m.tol, m.n_iter_no_change) for m in members],
         shared_data=shared_data,
         validation_scores=validation_scores,
+    )
+
+
+def _train_streamed_group(members: list, plans: list) -> list:
+    """Train members on one X read a chunk at a time, all on each chunk as it is read.
+
+    One pass over the file per epoch for the whole group (see
+    :func:`skae._streaming.streamed_epoch`); returns their ``TrainingResult``.
+    """
+    first = plans[0]
+    X = first.X_train
+    chunk = _streaming.chunk_rows(math.prod(X.shape[1:]), first.batch_size)
+    hyper = _training.stack([plan.hyper for plan in plans])
+    epochs = _streaming.streamed_epoch(
+        lru_cache(partial(members[0]._epoch_config, first, stream=True)),
+        _pad_rows,
+        _streaming.memmap_chunks(X, first.Y_train, chunk),
+        len(X),
+        hyper,
+        n_members=len(members),
+    )
+    return _training.train_members(
+        None,
+        _training.stack([plan.state for plan in plans]),
+        None,
+        [len(X)] * len(members),
+        hyper,
+        [jax.random.key(plan.seed) for plan in plans],
+        n_epochs=members[0].max_iter,
+        stoppings=[_training.EarlyStopping(m.tol, m.n_iter_no_change) for m in members],
+        epochs=epochs,
     )
 
 

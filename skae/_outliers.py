@@ -112,10 +112,10 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
 
     A memory-mapped ``X`` (``np.load(path, mmap_mode="r")``) or a sparse
     matrix is never standardised whole: its mean and standard deviation are
-    computed a block of rows at a time, the members train on it as they train
-    on any memmap (a chunk at a time, see the user guide), one member after
-    another rather than in one program, and every method scores it a block
-    at a time.
+    computed a block of rows at a time, the members train on it as any model
+    trains on a memmap (a chunk at a time, see the user guide), all of them
+    on each chunk as it is read, and every method scores it a block at a
+    time.
 
     Examples
     --------

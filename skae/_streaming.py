@@ -267,7 +267,7 @@ class InferenceChunks:
             raise ValueError("The iterable of chunks yielded no rows.")
 
 
-def streamed_epoch(config_for, pad, chunks, n_samples: int, hyper):
+def streamed_epoch(config_for, pad, chunks, n_samples: int, hyper, n_members=None):
     """``epoch(state, key) -> (state, EpochMetrics)`` over ``chunks(key)``, chunk by chunk.
 
     Parameters
@@ -281,24 +281,35 @@ def streamed_epoch(config_for, pad, chunks, n_samples: int, hyper):
     n_samples : int
         Rows per epoch.
     hyper : dict of scalar arrays
+    n_members : int, optional
+        Train that many models of one architecture, stacked (an ensemble, see
+        :func:`skae._engine.run_epochs`): ``state``, ``key`` and the values of
+        ``hyper`` have one entry per model. All train on each chunk as it is
+        read, in the order of chunks the first model's key draws, so the file
+        is read once per epoch and the first model trains as it would alone;
+        each model shuffles a chunk's rows by its own key.
     """
+    shape = () if n_members is None else (n_members,)
 
     def epoch(state, key):
-        order_key, chunk_key = jax.random.split(key)
-        loss_sum, finite, in_flight = jnp.zeros((), jnp.float32), jnp.ones((), bool), []
+        if n_members is None:
+            order_key, chunk_key = jax.random.split(key)
+        else:
+            order_key = jax.random.split(key[0])[0]
+            chunk_key = jax.vmap(lambda member_key: jax.random.split(member_key)[1])(key)
+        loss_sum, finite, in_flight = jnp.zeros(shape, jnp.float32), jnp.ones(shape, bool), []
         for position, (X_rows, Y_rows) in enumerate(chunks(order_key)):
             n_rows = len(X_rows)
             config = config_for(n_rows)
             padded = config.batch_size * config.n_batches
             data = (pad(X_rows, padded), None if Y_rows is None else pad(Y_rows, padded))
-            state, metrics = _engine.run_epoch(
-                config,
-                state,
-                data,
-                jnp.asarray(n_rows, jnp.int32),
-                jax.random.fold_in(chunk_key, position),
-                hyper,
-            )
+            rows = jnp.full(shape, n_rows, jnp.int32)
+            if n_members is None:
+                keys = jax.random.fold_in(chunk_key, position)
+                state, metrics = _engine.run_epoch(config, state, data, rows, keys, hyper)
+            else:
+                keys = jax.vmap(jax.random.fold_in, (0, None))(chunk_key, position)
+                state, metrics = _engine.run_epochs(config, state, data, rows, keys, hyper, True)
             loss_sum = loss_sum + metrics.loss * n_rows
             finite = finite & metrics.finite
             in_flight.append(metrics.loss)

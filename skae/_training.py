@@ -186,6 +186,7 @@ def train_members(
     stoppings: list,
     shared_data: bool = True,
     validation_scores: list | None = None,
+    epochs: Callable | None = None,
 ) -> list[TrainingResult]:
     """:func:`train` for an ensemble: one program trains an epoch of every member.
 
@@ -195,8 +196,11 @@ def train_members(
     epoch)``, as a single fit with its seed would). Each member has its own stopping rule and
     optional validation scorer (``validation_scores[i](state_i)``); a member
     that stops or diverges keeps its best state while the others go on, and
-    the loop ends when every member has stopped or after ``n_epochs``. Returns
-    one :class:`TrainingResult` per member, its state unstacked.
+    the loop ends when every member has stopped or after ``n_epochs``.
+    ``epochs(states, keys) -> (states, EpochMetrics)``, when given, runs an
+    epoch instead of :func:`skae._engine.run_epochs` on ``data`` (a streamed
+    epoch, see ``skae._streaming``). Returns one :class:`TrainingResult` per
+    member, its state unstacked.
     """
     n_members = len(keys)
     n_rows = jax.numpy.asarray(n_samples, jax.numpy.int32)  # one per member
@@ -207,9 +211,12 @@ def train_members(
     try:
         for epoch in range(n_epochs):
             epoch_keys = jax.vmap(lambda key, e=epoch: jax.random.fold_in(key, e))(base_keys)
-            states, metrics = _engine.run_epochs(
-                config, states, data, n_rows, epoch_keys, hyper, shared_data
-            )
+            if epochs is None:
+                states, metrics = _engine.run_epochs(
+                    config, states, data, n_rows, epoch_keys, hyper, shared_data
+                )
+            else:
+                states, metrics = epochs(states, epoch_keys)
             finite, losses = jax.device_get((metrics.finite, metrics.loss))
             keep = [False] * n_members
             members = unstack(states, n_members) if validation_scores is not None else None

@@ -157,6 +157,34 @@ def test_vae_and_convolutional_members(digits):
         assert np.isfinite(detector.score_samples(digits[1])).all()
 
 
+def test_members_read_a_memmap_once_per_epoch_together(digits, tmp_path, monkeypatch):
+    X = digits[0][:300].astype(np.float32)
+    np.save(tmp_path / "X.npy", X)
+    memmapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    member = skae.Autoencoder(4, hidden_layer_sizes=(16,), max_iter=3, tol=0.0)
+    detector = skae.AutoencoderOutlierDetector(member, n_estimators=3, random_state=0)
+    passes, memmap_chunks = [], skae._streaming.memmap_chunks
+
+    def counting(X, Y, chunk):
+        chunks = memmap_chunks(X, Y, chunk)
+        return lambda key: passes.append(1) or chunks(key)
+
+    monkeypatch.setattr(skae._streaming, "memmap_chunks", counting)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        detector.fit(memmapped)
+    assert len(passes) == 3  # one pass over the file per epoch, not one per member
+    # The first member trains as it would alone; the others on the same chunk order.
+    alone = clone(member).set_params(random_state=detector.estimators_[0].random_state)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        alone.fit(skae._streaming.StandardisedRows(memmapped, detector.center_, detector.scale_))
+    for ours, theirs in zip(
+        jax.tree.leaves(detector.estimators_[0].params_), jax.tree.leaves(alone.params_)
+    ):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
+
+
 def test_rows_read_in_chunks_are_standardised_in_float64(tmp_path):
     rng = np.random.RandomState(0)
     X = 1.6e9 + rng.normal(scale=50.0, size=(200, 3)).round()  # large values, small spread
@@ -180,21 +208,23 @@ def test_members_diverge_and_stop_early_on_a_memmap_as_in_memory(digits, tmp_pat
     X = digits[0][:300].astype(np.float32)
     np.save(tmp_path / "X.npy", X)
     memmapped = np.load(tmp_path / "X.npy", mmap_mode="r")
-    real_run_epoch, calls = _engine.run_epoch, []
+    real_run_epochs, calls = _engine.run_epochs, []
 
-    def second_member_diverges_at_epoch_3(config, state, data, n, key, hyper):
-        new, metrics = real_run_epoch(config, state, data, n, key, hyper)
-        calls.append(1)  # one chunk per epoch: members 1 and 2 make calls 1-6 and 7-12
-        return new, metrics._replace(finite=metrics.finite & (len(calls) != 9))
+    def second_member_diverges_at_epoch_3(config, states, data, n, keys, hyper, shared):
+        new, metrics = real_run_epochs(config, states, data, n, keys, hyper, shared)
+        calls.append(1)  # one chunk per epoch
+        if len(calls) == 3:
+            metrics = metrics._replace(finite=metrics.finite.at[1].set(False))
+        return new, metrics
 
-    monkeypatch.setattr(_engine, "run_epoch", second_member_diverges_at_epoch_3)
+    monkeypatch.setattr(_engine, "run_epochs", second_member_diverges_at_epoch_3)
     member = skae.Autoencoder(4, hidden_layer_sizes=(16,), max_iter=6, tol=0.0)
-    detector = skae.AutoencoderOutlierDetector(member, n_estimators=2, random_state=0)
-    with pytest.warns(UserWarning, match="diverged for 1 of 2 members"):  # not raised
+    detector = skae.AutoencoderOutlierDetector(member, n_estimators=3, random_state=0)
+    with pytest.warns(UserWarning, match="diverged for 1 of 3 members"):  # not raised
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             detector.fit(memmapped)
-    assert [m.n_iter_ for m in detector.estimators_] == [6, 2]
+    assert [m.n_iter_ for m in detector.estimators_] == [6, 2, 6]
     assert np.isfinite(detector.score_samples(memmapped)).all()
     monkeypatch.undo()
 
