@@ -52,8 +52,11 @@ class RowsReadAsFloat32:
     another dtype); an array of row indices (a validation split) selects rows
     and keeps their kind. ``dtype`` is that of the results. A single row index
     is refused, so that NumPy cannot read these rows one by one as a sequence
-    (``np.asarray`` on them raises instead).
+    (``np.asarray`` on them raises instead). ``extremes``, once checked, holds
+    each feature's minimum and maximum (``skae._validation``).
     """
+
+    extremes = None
 
     def __len__(self) -> int:
         return self.shape[0]

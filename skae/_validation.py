@@ -212,15 +212,22 @@ def _check_memmap(X, estimator_name: str, input_name: str):
     """:func:`check_finite_float32` of a memmap not in float32 (or rows read as float32):
     chunk by chunk, not copied.
 
-    Returns ``X`` itself; its chunks become float32 as they are read.
+    Returns ``X`` itself; its chunks become float32 as they are read. Rows
+    skae made remember their extremes, so the members of an ensemble given the
+    same rows read them once for this check, not once each.
     """
-    rows = max(1, CHUNK_BYTES // (8 * max(1, math.prod(X.shape[1:]))))
-    extremes = [
-        (np.min(chunk, axis=0), np.max(chunk, axis=0))
-        for chunk in map(np.asarray, row_blocks(X, rows))
-    ]
-    low = np.min([chunk_low for chunk_low, _ in extremes], axis=0)
-    high = np.max([chunk_high for _, chunk_high in extremes], axis=0)
+    if getattr(X, "extremes", None) is not None:
+        low, high = X.extremes
+    else:
+        rows = max(1, CHUNK_BYTES // (8 * max(1, math.prod(X.shape[1:]))))
+        extremes = [
+            (np.min(chunk, axis=0), np.max(chunk, axis=0))
+            for chunk in map(np.asarray, row_blocks(X, rows))
+        ]
+        low = np.min([chunk_low for chunk_low, _ in extremes], axis=0)
+        high = np.max([chunk_high for _, chunk_high in extremes], axis=0)
+        if isinstance(X, RowsReadAsFloat32):
+            X.extremes = (low, high)
     has_nan = bool(np.isnan(low).any() or np.isnan(high).any())
     has_inf = bool(np.nanmax(np.abs([low, high]), initial=0.0) > FLOAT32_MAX)
     _raise_if_not_finite(has_nan, has_inf, estimator_name, input_name)

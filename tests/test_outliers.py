@@ -169,11 +169,20 @@ def test_members_read_a_memmap_once_per_epoch_together(digits, tmp_path, monkeyp
         chunks = memmap_chunks(X, Y, chunk)
         return lambda key: passes.append(1) or chunks(key)
 
+    reads, read = [], skae._streaming.StandardisedRows.read
+
+    def recording(self, rows, dtype):
+        reads.append(rows)
+        return read(self, rows, dtype)
+
     monkeypatch.setattr(skae._streaming, "memmap_chunks", counting)
+    monkeypatch.setattr(skae._streaming.StandardisedRows, "read", recording)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         detector.fit(memmapped)
     assert len(passes) == 3  # one pass over the file per epoch, not one per member
+    assert len(reads) == 1 + 3  # checked once for all members, then the 3 epochs' chunk
+    monkeypatch.undo()
     # The first member trains as it would alone; the others on the same chunk order.
     alone = clone(member).set_params(random_state=detector.estimators_[0].random_state)
     with warnings.catch_warnings():
