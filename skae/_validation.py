@@ -178,7 +178,7 @@ def check_finite_float32(X, estimator_name: str, input_name: str = "X", per_feat
     """
     if sparse.issparse(X):
         X32, low, high = _check_sparse(X, estimator_name, input_name)
-    elif isinstance(X, RowsReadAsFloat32) or (is_memory_mapped(X) and X.dtype != np.float32):
+    elif isinstance(X, RowsReadAsFloat32) or is_memory_mapped(X):  # never whole on a device
         X32, low, high = _check_memmap(X, estimator_name, input_name)
     else:
         X32, low, high = _check_array(X, estimator_name, input_name)
@@ -209,8 +209,8 @@ def _check_array(X, estimator_name: str, input_name: str):
 
 
 def _check_memmap(X, estimator_name: str, input_name: str):
-    """:func:`check_finite_float32` of a memmap not in float32 (or rows read as float32):
-    chunk by chunk, not copied.
+    """:func:`check_finite_float32` of a memmap (or rows read as float32): chunk by
+    chunk on the host, not copied (nor put whole on an accelerator).
 
     Returns ``X`` itself; its chunks become float32 as they are read. Rows
     skae made remember their extremes, so the members of an ensemble given the

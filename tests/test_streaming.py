@@ -6,6 +6,7 @@ import pytest
 
 import skae
 from skae import _engine, _streaming
+from skae._validation import check_finite_float32
 
 
 @pytest.fixture
@@ -43,6 +44,16 @@ def test_a_memmap_trains_chunk_by_chunk(memmapped_digits, digits, monkeypatch):
     streamed.partial_fit(memmapped_digits)
     assert streamed.n_iter_ == 4 and len(chunks_seen) == before + n_chunks
     assert streamed.transform(memmapped_digits).shape == (len(memmapped_digits), 8)
+
+
+def test_a_float32_memmap_is_checked_on_the_host(memmapped_digits, monkeypatch):
+    # Checking an array on an accelerator puts it on the device: a memmap must stay a memmap.
+    with monkeypatch.context() as patched:
+        patched.setattr(jax, "default_backend", lambda: "gpu")
+        checked, low, high = check_finite_float32(memmapped_digits, "Autoencoder", per_feature=True)
+    assert checked is memmapped_digits
+    np.testing.assert_array_equal(low, np.min(memmapped_digits, axis=0))
+    np.testing.assert_array_equal(high, np.max(memmapped_digits, axis=0))
 
 
 def test_a_float64_memmap_streams_too(memmapped_digits, tmp_path, monkeypatch):
