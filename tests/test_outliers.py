@@ -20,6 +20,12 @@ from skae import _engine
 SMALL_MEMBER = skae.Autoencoder(2, hidden_layer_sizes=(8,), loss="mse", max_iter=5, tol=0.0)
 
 
+def memmap_of(X, tmp_path):
+    """``X`` saved to a .npy file and opened memory-mapped."""
+    np.save(tmp_path / "X.npy", X)
+    return np.load(tmp_path / "X.npy", mmap_mode="r")
+
+
 @pytest.fixture(scope="module")
 def blobs():
     """300 Gaussian inliers in 6-D, the first 15 rows shifted far: outliers."""
@@ -48,8 +54,7 @@ def test_predict_decision_function_and_scores_agree(detector, blobs):
 
 def test_a_memmap_is_scored_a_block_at_a_time(detector, blobs, tmp_path, monkeypatch):
     X = blobs[0].astype(np.float32)
-    np.save(tmp_path / "X.npy", X)
-    memmapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    memmapped = memmap_of(X, tmp_path)
     blocks = []
     mean_errors = skae._outliers._mean_errors
 
@@ -70,8 +75,7 @@ def test_a_memmap_is_scored_a_block_at_a_time(detector, blobs, tmp_path, monkeyp
 
 def test_a_memmap_is_fitted_without_a_standardised_copy(detector, blobs, tmp_path, monkeypatch):
     X = blobs[0].astype(np.float32)
-    np.save(tmp_path / "X.npy", X)
-    memmapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    memmapped = memmap_of(X, tmp_path)
     trained_on = []
     fit_together = skae._outliers.fit_together
 
@@ -79,10 +83,19 @@ def test_a_memmap_is_fitted_without_a_standardised_copy(detector, blobs, tmp_pat
         trained_on.append(rows)
         return fit_together(members, rows)
 
+    blocks, row_blocks = [], skae._outliers.row_blocks
+
+    def recording_blocks(rows, n_rows, dtype=None):
+        for block in row_blocks(rows, n_rows, dtype):
+            blocks.append(len(block))
+            yield block
+
     monkeypatch.setattr(skae._outliers, "fit_together", recording)
+    monkeypatch.setattr(skae._outliers, "row_blocks", recording_blocks)
     monkeypatch.setattr(skae._outliers, "CHUNK_BYTES", 70 * 6 * 8)  # statistics by 70 rows
     streamed = skae.AutoencoderOutlierDetector(random_state=0).fit(memmapped)
     assert isinstance(trained_on[0], skae._streaming.StandardisedRows)
+    assert blocks and max(blocks) == 70  # mean, deviation and scores: never all rows at once
     np.testing.assert_allclose(streamed.center_, blobs[0].mean(axis=0), rtol=1e-6)
     np.testing.assert_allclose(streamed.scale_, blobs[0].std(axis=0), rtol=1e-6)
     # Streamed, each member sees its rows in another order (skae._streaming): close, not equal.
@@ -159,8 +172,7 @@ def test_vae_and_convolutional_members(digits):
 
 def test_members_read_a_memmap_once_per_epoch_together(digits, tmp_path, monkeypatch):
     X = digits[0][:300].astype(np.float32)
-    np.save(tmp_path / "X.npy", X)
-    memmapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    memmapped = memmap_of(X, tmp_path)
     member = skae.Autoencoder(4, hidden_layer_sizes=(16,), max_iter=3, tol=0.0)
     detector = skae.AutoencoderOutlierDetector(member, n_estimators=3, random_state=0)
     passes, memmap_chunks = [], skae._streaming.memmap_chunks
@@ -197,8 +209,7 @@ def test_members_read_a_memmap_once_per_epoch_together(digits, tmp_path, monkeyp
 def test_rows_read_in_chunks_are_standardised_in_float64(tmp_path):
     rng = np.random.RandomState(0)
     X = 1.6e9 + rng.normal(scale=50.0, size=(200, 3)).round()  # large values, small spread
-    np.save(tmp_path / "X.npy", X.astype(np.int64))
-    integers = np.load(tmp_path / "X.npy", mmap_mode="r")
+    integers = memmap_of(X.astype(np.int64), tmp_path)
     in_memory = skae.AutoencoderOutlierDetector(SMALL_MEMBER, n_estimators=2, random_state=0)
     streamed = clone(in_memory)
     with warnings.catch_warnings():
@@ -215,8 +226,7 @@ def test_rows_read_in_chunks_are_standardised_in_float64(tmp_path):
 
 def test_members_diverge_and_stop_early_on_a_memmap_as_in_memory(digits, tmp_path, monkeypatch):
     X = digits[0][:300].astype(np.float32)
-    np.save(tmp_path / "X.npy", X)
-    memmapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    memmapped = memmap_of(X, tmp_path)
     real_run_epochs, calls = _engine.run_epochs, []
 
     def second_member_diverges_at_epoch_3(config, states, data, n, keys, hyper, shared):
@@ -264,8 +274,7 @@ def test_members_that_diverged_leave_a_finite_threshold(blobs):
 
 def test_a_convolutional_member_reads_a_memmap_as_flat_rows(digits, tmp_path):
     X = digits[0][:300].astype(np.float32)
-    np.save(tmp_path / "X.npy", X)
-    memmapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    memmapped = memmap_of(X, tmp_path)
     member = skae.ConvolutionalAutoencoder(2, image_shape=(8, 8), filters=(4,), max_iter=3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
