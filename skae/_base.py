@@ -558,9 +558,11 @@ class EncoderDecoder(
         if result.outcome == "diverged":
             raise FloatingPointError(
                 f"Training diverged at epoch {self.n_iter_ + 1}: the loss or its gradient "
-                "became infinite or NaN. The model keeps the weights of its best epoch "
-                f"before that. Lower learning_rate_init (now {self.learning_rate_init}), "
-                "scale X (for example with StandardScaler) or use a smaller batch_size."
+                "became infinite or NaN, or the weights exploded (their norm grew more "
+                f"than {_engine.DIVERGED_GROWTH:g} times in one epoch). The model keeps the "
+                "weights of its best epoch before that. Lower learning_rate_init (now "
+                f"{self.learning_rate_init}), scale X (for example with StandardScaler) or "
+                "use a smaller batch_size."
             )
         if result.outcome == "interrupted":
             warnings.warn(

@@ -42,6 +42,12 @@ ONE_OFF = {"xla_backend_optimization_level": 0}
 # integer keys (see _shuffled_places).
 PACKED_SORT_ROWS = 4096
 
+# An epoch whose weights' norm grew more than this many times (from a norm of
+# at least 1) diverged, even if every value stayed finite: no training that
+# converges moves that far in one epoch, and weights of 1e10 would overflow
+# float32 at inference.
+DIVERGED_GROWTH = 1e3
+
 
 class TrainState(NamedTuple):
     """What changes during training: a pytree of device arrays.
@@ -66,8 +72,10 @@ class EpochMetrics(NamedTuple):
     finite : bool array
         False when a step produced a non-finite loss, or the epoch ended with
         non-finite weights (a NaN or infinite gradient makes the optimizer's
-        update non-finite). The returned state is then not to be kept: the
-        caller keeps a state from before the epoch (see ``skae._training``).
+        update non-finite) or with weights exploding while still finite (their
+        norm grew more than ``DIVERGED_GROWTH`` times). The returned state is
+        then not to be kept: the caller keeps a state from before the epoch
+        (see ``skae._training``).
     """
 
     loss: jax.Array
@@ -176,10 +184,19 @@ def _in_compute_dtype(params, batch, dtype):
     return params, (inputs.astype(dtype), inputs if targets is None else targets)
 
 
+def _float_leaves(tree) -> list:
+    return [leaf for leaf in jax.tree.leaves(tree) if jnp.issubdtype(leaf.dtype, jnp.floating)]
+
+
 def all_finite(tree) -> jax.Array:
     """True when every floating-point value in ``tree`` is finite (one sum per leaf)."""
-    leaves = [leaf for leaf in jax.tree.leaves(tree) if jnp.issubdtype(leaf.dtype, jnp.floating)]
-    return jnp.all(jnp.stack([jnp.isfinite(jnp.sum(leaf)) for leaf in leaves]))
+    return jnp.all(jnp.stack([jnp.isfinite(jnp.sum(leaf)) for leaf in _float_leaves(tree)]))
+
+
+def weights_norm(tree) -> jax.Array:
+    """Euclidean norm of every floating-point value in ``tree``, in float32."""
+    squares = [jnp.sum(jnp.square(leaf.astype(jnp.float32))) for leaf in _float_leaves(tree)]
+    return jnp.sqrt(sum(squares))
 
 
 def _select(keep: jax.Array, new, old):
@@ -252,6 +269,7 @@ def run_epoch(
         state = _select(finite, TrainState(params, opt_state, model_state), state)
         return state, loss_sum + jnp.where(finite, loss * jnp.sum(mask), 0.0), finite
 
+    start_norm = weights_norm(state.params)
     init = (state, jnp.zeros((), jnp.float32), jnp.ones((), bool))
     # Only the batches that hold real rows run: the number is traced, so data
     # of any size up to the padded one shares this program, and batches of
@@ -262,8 +280,11 @@ def run_epoch(
     # so the weights, non-finite; the next step's loss is then non-finite too,
     # and the weights stay so to the end of the epoch. One check of the final
     # weights, once per epoch, catches it wherever it happened, without a
-    # reduction over the gradients at every step.
+    # reduction over the gradients at every step. Weights that grew a thousandfold
+    # are diverging too, only not yet to infinity: keeping them would leave a model
+    # whose outputs overflow.
     finite &= all_finite(state.params)
+    finite &= weights_norm(state.params) <= DIVERGED_GROWTH * jnp.maximum(start_norm, 1.0)
     return state, EpochMetrics(loss_sum / n_samples, finite)
 
 

@@ -5,9 +5,11 @@ import warnings
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 from flax import nnx
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 
 import skae._base
 from skae import Autoencoder, _engine
@@ -106,11 +108,13 @@ def test_shuffle_of_blocks_orders_rows_as_one_block():
 
 
 def test_divergence_raises_and_keeps_the_weights_before_it(small_X):
-    ae = Autoencoder(optimizer="sgd", learning_rate_init=1e6, max_iter=50, random_state=0)
+    # One batch per epoch: a gentle first epoch, then a learning rate of 1e6.
+    schedule = optax.piecewise_constant_schedule(1e-3, {1: 1e9})
+    ae = Autoencoder(optimizer=optax.sgd(schedule), max_iter=50, random_state=0)
     with pytest.raises(FloatingPointError, match="diverged at epoch 2.*learning_rate_init"):
         ae.fit(small_X * 1e3)
-    # The first epoch stayed finite: the model keeps its weights, exactly those
-    # of the same model trained for that one epoch.
+    # The first epoch was fine: the model keeps its weights, exactly those of
+    # the same model trained for that one epoch.
     assert ae.n_iter_ == 1
     one_epoch = clone(ae).set_params(max_iter=1)
     with warnings.catch_warnings():
@@ -119,6 +123,27 @@ def test_divergence_raises_and_keeps_the_weights_before_it(small_X):
     for kept, first in zip(jax.tree.leaves(ae.params_), jax.tree.leaves(one_epoch.params_)):
         np.testing.assert_array_equal(kept, first)
     assert np.isfinite(ae.transform(small_X)).all()
+
+
+def test_weights_that_explode_but_stay_finite_count_as_divergence():
+    # SGD at learning rate 100 on standardised data: the first epoch's loss
+    # stays finite (about 1e4 to 1e9) while the weights reach 1e7 to 1e11.
+    # Kept, such weights made every later score overflow float32.
+    X = np.random.RandomState(0).normal(size=(300, 6)).astype(np.float32)
+    ae = Autoencoder(2, hidden_layer_sizes=(4,), optimizer="sgd", learning_rate_init=100.0)
+    ae.set_params(max_iter=5, random_state=0)
+    with pytest.raises(FloatingPointError, match="diverged at epoch 1.*weights exploded"):
+        ae.fit(X)
+    assert ae.n_iter_ == 0  # its initial weights, as for any first epoch that diverges
+    norm = float(_engine.weights_norm(ae.params_))
+    assert norm < 10
+    assert np.isfinite(ae.score_samples(X)).all()
+    # The same step size for a few batches does not trip the rule.
+    gentle = clone(ae).set_params(learning_rate_init=0.01)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gentle.fit(X)
+    assert gentle.n_iter_ == 5
 
 
 def test_inference_in_chunks_matches_row_by_row(small_X, monkeypatch):
