@@ -9,8 +9,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._autoencoder import Autoencoder
 from ._base import _as_finite
-from ._denoising import DenoisingAutoencoder
 from ._ensemble import fit_together, member_seeds
 from ._streaming import (
     CHUNK_BYTES,
@@ -29,34 +29,23 @@ AUTO_THRESHOLD_Z = 3.0
 MAD_TO_STD = 1.4826
 # No feature's standard deviation is taken below this share of the median one.
 SCALE_FLOOR = 0.1
-# The default member's widths: a hidden layer of half the features, at least
-# 64 and at most 128 units, and a code of every feature up to 32. Masking noise,
-# not a narrow code, keeps it from learning the identity. On wide data (784
-# pixels) a 128-32 model ranked outliers better than a 392-196 one, and fits in
-# a third of the time (benchmarks/RESULTS.md).
-MIN_HIDDEN, MAX_HIDDEN, MAX_CODE = 64, 128, 32
-# Share of each training sample's standardised features the default member sees
-# masked (set to the feature's mean) and must predict from the others.
-MASKED_SHARE = 0.3
+# Caps on the default member's widths: on wide data (784 pixels) a 128-32 model
+# ranked outliers better than a 392-196 one, and fits in a third of the time
+# (benchmarks/RESULTS.md).
+MAX_HIDDEN, MAX_CODE = 128, 32
 
 
-def default_autoencoder(n_features: int) -> DenoisingAutoencoder:
+def default_autoencoder(n_features: int) -> Autoencoder:
     """The detector's own autoencoder for ``n_features`` inputs.
 
-    A denoising autoencoder with masking noise: each training sample has
-    30% of its standardised features set to their mean, and the model learns
-    to restore them from the others. It so learns how the features depend on
-    each other, and a sample that breaks those dependencies is reconstructed
-    badly, while the noise keeps the model from copying its inputs (and the
-    outliers among them) through. The code is not narrow: the tail of a
-    feature's distribution, which a narrow code averages away, stays visible.
-    Squared error on standardised inputs, a fixed number of epochs.
+    Capacity relative to the width, so that a model fitted to data holding a
+    few outliers does not learn to reconstruct them too: one hidden layer of
+    half the width (at most 128 units) and a code of a quarter (at most 32),
+    squared error on standardised inputs, a fixed number of epochs.
     """
-    return DenoisingAutoencoder(
-        n_components=min(n_features, MAX_CODE),
-        hidden_layer_sizes=(min(max(MIN_HIDDEN, n_features // 2), MAX_HIDDEN),),
-        noise="masking",
-        noise_level=MASKED_SHARE,
+    return Autoencoder(
+        n_components=min(max(1, n_features // 4), MAX_CODE),
+        hidden_layer_sizes=(min(max(2, n_features // 2), MAX_HIDDEN),),
         loss="mse",
         max_iter=30,
         tol=0.0,
@@ -80,7 +69,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     ----------
     estimator : skae autoencoder or None, default=None
         The member model, cloned ``n_estimators`` times with different
-        ``random_state``. None: a :class:`DenoisingAutoencoder` sized from the number
+        ``random_state``. None: an :class:`Autoencoder` sized from the number
         of features (see Notes).
     n_estimators : int, default=5
         Number of members.
@@ -113,18 +102,13 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
 
     Notes
     -----
-    The default member is a :class:`DenoisingAutoencoder` with masking noise
-    (30% of each training sample's standardised features set to their
-    mean, to be restored from the others), one hidden layer of
-    ``n_features // 2`` units (at least 64, at most 128) and a code of
-    ``n_features`` values (at most 32), trained 30 epochs with squared error.
-    It learns how the features depend on each other instead of squeezing them
-    through a narrow code. Chosen on the even-numbered tabular tasks of
-    ``benchmarks/bench_outliers.py`` together with 40 real data sets (ADBench's
-    classical ones): narrow codes, capacity relative to the width (Ding, Zhao
-    and Akoglu, "Hyperparameter sensitivity in deep outlier detection",
-    NeurIPS 2022), did well on the benchmark's digit tasks but ranked the real
-    sets' outliers worse (see ``benchmarks/RESULTS.md``).
+    The default member has one hidden layer of ``max(2, n_features // 2)``
+    units (at most 128) and a code of ``max(1, n_features // 4)`` (at most
+    32), trained 30 epochs with
+    squared error: capacity relative to the input width keeps a model fitted on
+    contaminated data from reconstructing its outliers too (Ding, Zhao and
+    Akoglu, "Hyperparameter sensitivity in deep outlier detection", NeurIPS
+    2022).
 
     A memory-mapped ``X`` (``np.load(path, mmap_mode="r")``) or a sparse
     matrix is never standardised whole: its mean and standard deviation are
