@@ -130,15 +130,14 @@ def test_weights_that_explode_but_stay_finite_count_as_divergence():
     # stays finite (about 1e4 to 1e9) while the weights reach 1e7 to 1e11.
     # Kept, such weights made every later score overflow float32.
     X = np.random.RandomState(0).normal(size=(300, 6)).astype(np.float32)
-    ae = Autoencoder(2, hidden_layer_sizes=(4,), optimizer="sgd", learning_rate_init=100.0)
-    ae.set_params(max_iter=5, random_state=0)
+    ae = Autoencoder(2, hidden_layer_sizes=(4,), max_iter=5, random_state=0)
+    ae.set_params(optimizer="sgd", learning_rate_init=100.0)
     with pytest.raises(FloatingPointError, match="diverged at epoch 1.*weights exploded"):
         ae.fit(X)
     assert ae.n_iter_ == 0  # its initial weights, as for any first epoch that diverges
-    norm = float(_engine.weights_norm(ae.params_))
-    assert norm < 10
+    assert float(_engine.weights_norm(ae.params_)) < 10
     assert np.isfinite(ae.score_samples(X)).all()
-    # The same step size for a few batches does not trip the rule.
+    # A step size that trains does not trip the rule.
     gentle = clone(ae).set_params(learning_rate_init=0.01)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
