@@ -184,19 +184,11 @@ def _in_compute_dtype(params, batch, dtype):
     return params, (inputs.astype(dtype), inputs if targets is None else targets)
 
 
-def _float_leaves(tree) -> list:
-    return [leaf for leaf in jax.tree.leaves(tree) if jnp.issubdtype(leaf.dtype, jnp.floating)]
-
-
-def all_finite(tree) -> jax.Array:
-    """True when every floating-point value in ``tree`` is finite (one sum per leaf)."""
-    return jnp.all(jnp.stack([jnp.isfinite(jnp.sum(leaf)) for leaf in _float_leaves(tree)]))
-
-
 def weights_norm(tree) -> jax.Array:
-    """Euclidean norm of every floating-point value in ``tree``, in float32."""
-    squares = [jnp.sum(jnp.square(leaf.astype(jnp.float32))) for leaf in _float_leaves(tree)]
-    return jnp.sqrt(sum(squares))
+    """Euclidean norm of every floating-point value in ``tree``, in float32
+    (NaN or infinite when any value is)."""
+    leaves = [leaf for leaf in jax.tree.leaves(tree) if jnp.issubdtype(leaf.dtype, jnp.floating)]
+    return jnp.sqrt(sum(jnp.sum(jnp.square(leaf.astype(jnp.float32))) for leaf in leaves))
 
 
 def _select(keep: jax.Array, new, old):
@@ -279,11 +271,11 @@ def run_epoch(
     # A NaN or infinite gradient with a finite loss makes the optimizer's update,
     # so the weights, non-finite; the next step's loss is then non-finite too,
     # and the weights stay so to the end of the epoch. One check of the final
-    # weights, once per epoch, catches it wherever it happened, without a
-    # reduction over the gradients at every step. Weights that grew a thousandfold
-    # are diverging too, only not yet to infinity: keeping them would leave a model
-    # whose outputs overflow.
-    finite &= all_finite(state.params)
+    # weights' norm, once per epoch, catches it wherever it happened (a NaN or
+    # infinite norm fails the comparison), without a reduction over the
+    # gradients at every step. Weights that grew a thousandfold are diverging
+    # too, only not yet to infinity: keeping them would leave a model whose
+    # outputs overflow.
     finite &= weights_norm(state.params) <= DIVERGED_GROWTH * jnp.maximum(start_norm, 1.0)
     return state, EpochMetrics(loss_sum / n_samples, finite)
 
