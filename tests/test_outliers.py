@@ -296,6 +296,23 @@ def test_members_that_diverged_leave_a_finite_threshold(blobs):
     assert np.isfinite(detector.score_samples(X)).all()
 
 
+def test_errors_beyond_float32_leave_a_finite_threshold_and_raise_when_scored(blobs, monkeypatch):
+    # Errors past float32's range (members with huge weights): the threshold
+    # comes from float64 scores, and scoring float32 rows raises a clear error
+    # instead of returning infinities.
+    errors = skae._outliers._mean_errors
+    monkeypatch.setattr(skae._outliers, "_mean_errors", lambda *args: 1e39 * errors(*args))
+    X = blobs[0].astype(np.float32)
+    detector = skae.AutoencoderOutlierDetector(SMALL_MEMBER, n_estimators=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        detector.fit(X)
+    assert np.isfinite(detector.offset_)
+    with pytest.raises(ValueError, match="overflow float32"):
+        detector.score_samples(X)
+    assert np.isfinite(detector.score_samples(X.astype(np.float64))).all()
+
+
 def test_a_convolutional_member_reads_a_memmap_as_flat_rows(digits, tmp_path):
     X = digits[0][:300].astype(np.float32)
     memmapped = memmap_of(X, tmp_path)
