@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder import Autoencoder
 from ._base import _as_finite
+from ._denoising import DenoisingAutoencoder
 from ._ensemble import fit_together, member_seeds
 from ._streaming import (
     CHUNK_BYTES,
@@ -29,39 +30,76 @@ AUTO_THRESHOLD_Z = 3.0
 MAD_TO_STD = 1.4826
 # No feature's standard deviation is taken below this share of the median one.
 SCALE_FLOOR = 0.1
-# Caps on the default member's widths: on wide data (784 pixels) a 128-32 model
+# Caps on the default members' widths: on wide data (784 pixels) a 128-32 model
 # ranked outliers better than a 392-196 one, and fits in a third of the time
 # (benchmarks/RESULTS.md).
 MAX_HIDDEN, MAX_CODE = 128, 32
+# The wide member's hidden layer has at least this many units, however few the features.
+MIN_WIDE_HIDDEN = 64
+# The share of each sample's features the wide member learns to restore.
+MASKING_NOISE = 0.1
+EPOCHS = 30
 
 
-def default_autoencoder(n_features: int) -> Autoencoder:
-    """The detector's own autoencoder for ``n_features`` inputs.
+def narrow_autoencoder(n_features: int) -> Autoencoder:
+    """The detector's narrow member for ``n_features`` inputs.
 
-    Capacity relative to the width, so that a model fitted to data holding a
-    few outliers does not learn to reconstruct them too: one hidden layer of
-    half the width (at most 128 units) and a code of a quarter (at most 32),
-    squared error on standardised inputs, a fixed number of epochs.
+    A code too small to reconstruct what leaves the data's structure (a shape,
+    the correlations between features): one hidden layer of half the width
+    (at most 128 units) and a code of a quarter (at most 32), squared error,
+    a fixed number of epochs.
     """
     return Autoencoder(
         n_components=min(max(1, n_features // 4), MAX_CODE),
         hidden_layer_sizes=(min(max(2, n_features // 2), MAX_HIDDEN),),
         loss="mse",
-        max_iter=30,
+        max_iter=EPOCHS,
         tol=0.0,
-        n_iter_no_change=30,
+        n_iter_no_change=EPOCHS,
     )
+
+
+def wide_masking_autoencoder(n_features: int) -> DenoisingAutoencoder:
+    """The detector's wide member for ``n_features`` inputs.
+
+    A code as wide as the input (at most 32) and a hidden layer of at least 64
+    units (half the width, at most 128), trained to restore the features that
+    masking noise zeroes (10% of each sample's) from the others: it learns how
+    the features depend on each other, and the noise, not a narrow code, keeps
+    it from copying its inputs.
+    """
+    return DenoisingAutoencoder(
+        n_components=min(n_features, MAX_CODE),
+        hidden_layer_sizes=(min(max(MIN_WIDE_HIDDEN, n_features // 2), MAX_HIDDEN),),
+        noise="masking",
+        noise_level=MASKING_NOISE,
+        loss="mse",
+        max_iter=EPOCHS,
+        tol=0.0,
+        n_iter_no_change=EPOCHS,
+    )
+
+
+def default_members(n_features: int, n_estimators: int) -> list:
+    """The detector's own members: wide and narrow autoencoders in turn, starting wide.
+
+    The two kinds miss different outliers, and together they ranked outliers
+    better than either kind alone (see the detector's Notes).
+    """
+    kinds = (wide_masking_autoencoder, narrow_autoencoder)
+    return [kinds[i % 2](n_features) for i in range(n_estimators)]
 
 
 class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     """Outlier detection by reconstruction error, like ``IsolationForest``.
 
     Fits ``n_estimators`` autoencoders (different seeds; one compiled program
-    trains them all) on the standardised training data, which may hold some
-    outliers. A sample's outlier score is its reconstruction error: each
-    standardised feature's squared error (so in units of that feature's
-    variance: features with large values do not drown the others), averaged
-    over the members and over the features.
+    trains all members of one architecture) on the standardised training
+    data, which may hold some outliers. A sample's outlier score is its
+    reconstruction error: each standardised feature's squared error (so in
+    units of that feature's variance: features with large values do not drown
+    the others), divided by the member's median training error (so that each
+    member weighs alike), averaged over the members and over the features.
     ``score_samples`` is minus that score (higher is more normal), and
     ``predict`` flags the samples whose score falls below ``offset_``.
 
@@ -69,8 +107,9 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     ----------
     estimator : skae autoencoder or None, default=None
         The member model, cloned ``n_estimators`` times with different
-        ``random_state``. None: an :class:`Autoencoder` sized from the number
-        of features (see Notes).
+        ``random_state``. None: the detector's own members, sized from the
+        number of features, a wide denoising autoencoder with masking noise
+        and a narrow autoencoder in turn (see Notes).
     n_estimators : int, default=5
         Number of members.
     contamination : "auto" or float in (0, 0.5], default="auto"
@@ -91,6 +130,9 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     estimators_ : list of fitted skae autoencoders
     center_, scale_ : ndarray of shape (`n_features_in_`,) or None
         The standardisation (None with ``scale=False``).
+    error_scales_ : ndarray of shape (`n_estimators`,)
+        Each member's median training error (mean squared error of a training
+        sample); its errors are divided by it.
     offset_ : float
         ``decision_function = score_samples - offset_``; negative for outliers.
     n_features_in_ : int
@@ -102,13 +144,27 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
 
     Notes
     -----
-    The default member has one hidden layer of ``max(2, n_features // 2)``
-    units (at most 128) and a code of ``max(1, n_features // 4)`` (at most
-    32), trained 30 epochs with
-    squared error: capacity relative to the input width keeps a model fitted on
-    contaminated data from reconstructing its outliers too (Ding, Zhao and
-    Akoglu, "Hyperparameter sensitivity in deep outlier detection", NeurIPS
-    2022).
+    The default members alternate between two kinds, starting with the wide
+    one (five members: three wide, two narrow), each trained 30 epochs with
+    squared error. A model fitted on contaminated data must not learn to
+    reconstruct its outliers too, and the two kinds keep from it in two ways
+    (Ding, Zhao and Akoglu, "Hyperparameter sensitivity in deep outlier
+    detection", NeurIPS 2022, on why no single setting suits every data set):
+
+    - wide: a :class:`DenoisingAutoencoder` with a code of
+      ``min(n_features, 32)`` and one hidden layer of
+      ``min(max(64, n_features // 2), 128)`` units, trained to restore the
+      10% of each sample's features that masking noise zeroes from the
+      others. It learns how the features depend on each other, and flags
+      samples that break those dependencies.
+    - narrow: an :class:`Autoencoder` with one hidden layer of
+      ``max(2, n_features // 2)`` units (at most 128) and a code of
+      ``max(1, n_features // 4)`` (at most 32). It flags samples that leave
+      the low-dimensional structure its code spans.
+
+    Measured on 40 real tabular data sets and on ``bench_outliers.py``'s
+    tasks, the mix ranked outliers better than either kind alone
+    (``benchmarks/RESULTS.md``).
 
     A memory-mapped ``X`` (``np.load(path, mmap_mode="r")``) or a sparse
     matrix is never standardised whole: its mean and standard deviation are
@@ -168,8 +224,11 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         self : object
         """
         X = self._checked_rows(X, reset=True)
-        base = default_autoencoder(X.shape[1]) if self.estimator is None else self.estimator
-        if getattr(base, "early_stopping", False) and reads_a_file(X):
+        if self.estimator is None:
+            bases = default_members(X.shape[1], self.n_estimators)
+        else:
+            bases = [self.estimator] * self.n_estimators
+        if any(getattr(base, "early_stopping", False) for base in bases) and reads_a_file(X):
             # Members hold out validation rows, which a file's rows give only as a copy.
             X = np.array(read_rows(X, slice(0, len(X)), X.dtype))
         center, spread = _standardisation(X) if self.scale else (None, None)
@@ -181,13 +240,14 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
             X_scaled = (X - center) / spread
         members = [
             clone(base).set_params(random_state=seed)
-            for seed in member_seeds(self.random_state, self.n_estimators)
+            for base, seed in zip(bases, member_seeds(self.random_state, self.n_estimators))
         ]
         with warnings.catch_warnings():
             if self.estimator is None:  # the default trains a fixed number of epochs
                 warnings.simplefilter("ignore", ConvergenceWarning)
             fit_together(members, X_scaled)
         self.estimators_, self.center_, self.scale_ = members, center, spread
+        self.error_scales_ = _median_row_errors(members, self._standardised_blocks(X))
         blocks = self._errors_by_block(X, in_dtype_of_X=False)  # the threshold in float64
         scores = -np.concatenate([errors.mean(axis=1) for errors in blocks])
         if self.contamination == "auto":
@@ -218,18 +278,17 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         matrix never holds a dense standardised copy of it. The errors come in
         ``X``'s float dtype (a ValueError if they overflow it), or in float64.
         """
-        rows = max(1, CHUNK_BYTES // (8 * X.shape[1]))  # float64 errors
-        dtype = X.dtype if self.center_ is None else np.float64  # standardised in float64
         name = type(self).__name__
+        for block in self._standardised_blocks(X):
+            errors = _mean_errors(self.estimators_, self.error_scales_, block)
+            yield _as_finite(errors, X.dtype, name) if in_dtype_of_X else errors
 
-        def blocks():
-            for block in row_blocks(X, rows, dtype):
-                if self.center_ is not None:
-                    block = (block - self.center_) / self.scale_
-                errors = _mean_errors(self.estimators_, block)
-                yield _as_finite(errors, X.dtype, name) if in_dtype_of_X else errors
-
-        return blocks()
+    def _standardised_blocks(self, X):
+        """``X``'s rows standardised (in float64), a block of about ``CHUNK_BYTES`` at a time."""
+        rows = max(1, CHUNK_BYTES // (8 * X.shape[1]))  # float64 errors
+        dtype = X.dtype if self.center_ is None else np.float64
+        for block in row_blocks(X, rows, dtype):
+            yield block if self.center_ is None else (block - self.center_) / self.scale_
 
     def reconstruction_error(self, X):
         """Each feature's contribution to a sample's outlier score.
@@ -309,12 +368,29 @@ def _standardisation(X) -> tuple[np.ndarray, np.ndarray]:
     return center, np.maximum(spread, floor if floor > 0 else 1.0)
 
 
-def _mean_errors(members, X) -> np.ndarray:
-    """Members' per-feature squared errors on ``X``, averaged over members (float64).
+def _median_row_errors(members, blocks) -> np.ndarray:
+    """Each member's median mean squared error over the rows of ``blocks`` (float64).
+
+    The unit its errors are counted in: members of different kinds (a narrow
+    code, masking noise) reconstruct their training data to different degrees,
+    and each should weigh alike in the detector's score. A member that
+    reconstructs half its training rows exactly counts in its raw errors.
+    """
+    row_errors = [[] for _ in members]
+    for block in blocks:
+        for member, errors in zip(members, row_errors):
+            errors.append(member.reconstruction_error(block).mean(axis=1, dtype=np.float64))
+    medians = np.array([np.median(np.concatenate(errors)) for errors in row_errors])
+    return np.where(medians > 0, medians, 1.0)
+
+
+def _mean_errors(members, error_scales, X) -> np.ndarray:
+    """Members' per-feature squared errors on ``X``, each over its ``error_scales``
+    value, averaged over members (float64).
 
     Summed member by member: one member's errors in memory at a time, not all.
     """
     total = np.zeros(X.shape, np.float64)
-    for member in members:
-        total += member.reconstruction_error(X)
+    for member, scale in zip(members, error_scales):
+        total += member.reconstruction_error(X) / scale
     return total / len(members)
