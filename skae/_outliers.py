@@ -284,7 +284,8 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
             yield _as_finite(errors, X.dtype, name) if in_dtype_of_X else errors
 
     def _standardised_blocks(self, X):
-        """``X``'s rows standardised (in float64), a block of about ``CHUNK_BYTES`` at a time."""
+        """``X``'s rows standardised in float64 (as they are with ``scale=False``),
+        a block of about ``CHUNK_BYTES`` at a time."""
         rows = max(1, CHUNK_BYTES // (8 * X.shape[1]))  # float64 errors
         dtype = X.dtype if self.center_ is None else np.float64
         for block in row_blocks(X, rows, dtype):
@@ -294,8 +295,9 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         """Each feature's contribution to a sample's outlier score.
 
         The members' squared reconstruction errors of the standardised
-        features (see :meth:`Autoencoder.reconstruction_error`), averaged over
-        the members; the row mean is ``-score_samples(X)``.
+        features (see :meth:`Autoencoder.reconstruction_error`), each member's
+        divided by its median training error (``error_scales_``), averaged
+        over the members; the row mean is ``-score_samples(X)``.
 
         Parameters
         ----------
