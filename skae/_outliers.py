@@ -247,9 +247,12 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
                 warnings.simplefilter("ignore", ConvergenceWarning)
             fit_together(members, X_scaled)
         self.estimators_, self.center_, self.scale_ = members, center, spread
-        self.error_scales_ = _median_row_errors(members, self._standardised_blocks(X))
-        blocks = self._errors_by_block(X, in_dtype_of_X=False)  # the threshold in float64
-        scores = -np.concatenate([errors.mean(axis=1) for errors in blocks])
+        # One pass over the training rows gives each member's scale and the
+        # threshold (in float64: errors past float32's range leave it finite).
+        row_errors = _member_row_errors(members, self._standardised_blocks(X))
+        medians = np.median(row_errors, axis=1)
+        self.error_scales_ = np.where(medians > 0, medians, 1.0)
+        scores = -(row_errors / self.error_scales_[:, None]).mean(axis=0)
         if self.contamination == "auto":
             median = np.median(scores)
             mad = np.median(np.abs(scores - median))
@@ -270,18 +273,18 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         checked, _, _ = check_finite_float32(X, type(self).__name__)
         return checked if isinstance(checked, SparseRows) else X
 
-    def _errors_by_block(self, X, in_dtype_of_X=True):
+    def _errors_by_block(self, X):
         """Each block of rows' ``_mean_errors`` (an iterator).
 
         ``X`` is checked (:meth:`_checked_rows`). Blocks of about ``CHUNK_BYTES``
         are standardised one at a time, so that scoring a memmap or a sparse
         matrix never holds a dense standardised copy of it. The errors come in
-        ``X``'s float dtype (a ValueError if they overflow it), or in float64.
+        ``X``'s float dtype (a ValueError if they overflow it).
         """
         name = type(self).__name__
         for block in self._standardised_blocks(X):
             errors = _mean_errors(self.estimators_, self.error_scales_, block)
-            yield _as_finite(errors, X.dtype, name) if in_dtype_of_X else errors
+            yield _as_finite(errors, X.dtype, name)
 
     def _standardised_blocks(self, X):
         """``X``'s rows standardised in float64 (as they are with ``scale=False``),
@@ -370,20 +373,19 @@ def _standardisation(X) -> tuple[np.ndarray, np.ndarray]:
     return center, np.maximum(spread, floor if floor > 0 else 1.0)
 
 
-def _median_row_errors(members, blocks) -> np.ndarray:
-    """Each member's median mean squared error over the rows of ``blocks`` (float64).
+def _member_row_errors(members, blocks) -> np.ndarray:
+    """Each member's mean squared error of each row of ``blocks``: (members, rows), float64.
 
-    The unit its errors are counted in: members of different kinds (a narrow
-    code, masking noise) reconstruct their training data to different degrees,
-    and each should weigh alike in the detector's score. A member that
-    reconstructs half its training rows exactly counts in its raw errors.
+    Its median over the training rows is the unit the member's errors are
+    counted in (``error_scales_``): members of different kinds (a narrow code,
+    masking noise) reconstruct their training data to different degrees, and
+    each should weigh alike in the detector's score.
     """
     row_errors = [[] for _ in members]
     for block in blocks:
         for member, errors in zip(members, row_errors):
             errors.append(member.reconstruction_error(block).mean(axis=1, dtype=np.float64))
-    medians = np.array([np.median(np.concatenate(errors)) for errors in row_errors])
-    return np.where(medians > 0, medians, 1.0)
+    return np.array([np.concatenate(errors) for errors in row_errors])
 
 
 def _mean_errors(members, error_scales, X) -> np.ndarray:

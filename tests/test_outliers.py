@@ -326,8 +326,13 @@ def test_members_that_diverged_leave_a_finite_threshold(blobs):
 
 def test_errors_beyond_float32_leave_a_finite_threshold_and_raise_when_scored(blobs, monkeypatch):
     # Errors past float32's range (members with huge weights): the threshold
-    # comes from float64 scores, and scoring float32 rows raises a clear error
-    # instead of returning infinities.
+    # comes from float64 errors (each member's over its median), and scoring
+    # float32 rows whose scaled errors still pass that range raises a clear
+    # error instead of returning infinities.
+    member_errors = skae.Autoencoder.reconstruction_error
+    monkeypatch.setattr(
+        skae.Autoencoder, "reconstruction_error", lambda *args: 1e39 * member_errors(*args)
+    )
     errors = skae._outliers._mean_errors
     monkeypatch.setattr(skae._outliers, "_mean_errors", lambda *args: 1e39 * errors(*args))
     X = blobs[0].astype(np.float32)
