@@ -33,10 +33,17 @@ from ._models.activations import apply_activation
 from ._optimizers import OptimizerSpec
 from ._transfer import keep_frozen
 
-# Compiler options for programs that run once per fit (initialisation, stacking
-# an ensemble's states): on CPU, XLA's optimisation passes cost more time than
-# such a program ever runs, so a small fit would spend most of its time on them.
-ONE_OFF = {"xla_backend_optimization_level": 0}
+# Compiler options. XLA's CPU compiler spends most of a small fit's time on a
+# new architecture: its newer fusion emitters and LLVM's most expensive passes
+# (level 3) cost more compile time than they save in running time. Measured
+# on 2 CPU cores, a new feature count costs the outlier detector's training
+# programs about 40% less compile time without them, for the same training
+# time (benchmarks/RESULTS.md). The ``xla_cpu_`` option concerns only the CPU.
+# - Programs that run once per fit (initialisation, stacking an ensemble's
+#   states) are not optimised at all: they run in a fraction of their compile time.
+ONE_OFF = {"xla_backend_optimization_level": 0, "xla_cpu_use_fusion_emitters": False}
+# - The training programs run for many steps: LLVM's level 2 keeps them as fast.
+TRAINING = {"xla_backend_optimization_level": 2, "xla_cpu_use_fusion_emitters": False}
 
 # Up to this many rows (12 bits of place), an epoch's shuffle sorts packed
 # integer keys (see _shuffled_places).
@@ -202,8 +209,7 @@ def _select(keep: jax.Array, new, old):
     return jax.tree.map(pick, new, old)
 
 
-@partial(jax.jit, static_argnames="config")
-def run_epoch(
+def _epoch(
     config: EpochConfig, state: TrainState, data, n_samples, key, hyper: dict
 ) -> tuple[TrainState, EpochMetrics]:
     """Train for one epoch over the first ``n_samples`` rows of ``data``.
@@ -280,6 +286,11 @@ def run_epoch(
     return state, EpochMetrics(loss_sum / n_samples, finite)
 
 
+# Jitted apart from _epoch: run_epochs calls _epoch inside its own program,
+# and JAX takes compiler options only on the outermost jit.
+run_epoch = jax.jit(_epoch, static_argnames="config", compiler_options=TRAINING)
+
+
 def _shuffled_places(key, is_real: jax.Array, row_numbers) -> jax.Array:
     """The places of the real rows in a random order, then the places of the padding.
 
@@ -328,7 +339,7 @@ def _real_rows(n_rows: int, n_samples: jax.Array):
     return within < n_samples[block], first_row[block] + within, jnp.sum(n_samples)
 
 
-@partial(jax.jit, static_argnames=("config", "shared_data"))
+@partial(jax.jit, static_argnames=("config", "shared_data"), compiler_options=TRAINING)
 def run_epochs(
     config: EpochConfig, states: TrainState, data, n_samples, keys, hyper: dict, shared_data: bool
 ) -> tuple[TrainState, EpochMetrics]:
@@ -346,7 +357,7 @@ def run_epochs(
     """
 
     def one(state, model_data, model_rows, key, model_hyper):
-        return run_epoch(config, state, model_data, model_rows, key, model_hyper)
+        return _epoch(config, state, model_data, model_rows, key, model_hyper)
 
     data_axis = None if shared_data else 0
     return jax.vmap(one, in_axes=(0, data_axis, 0, 0, 0))(states, data, n_samples, keys, hyper)
