@@ -161,10 +161,17 @@ def batch_objective(
     targets, the loss and its sum over the batch stay float32; the gradients
     come back in float32 through the casts, so the weights, the optimizer
     state and the penalty stay float32.
+
+    ``hyper["param_mask"]``, when present, is a tree of 0/1 arrays shaped like
+    ``params`` by which they are multiplied: the weights it zeroes get no
+    gradient and stay as they are (zero), so a model padded to wider layers
+    trains exactly as the narrower model it holds (see ``skae._widths``).
     """
     # Fresh Variable objects for this trace level, which the model may update
     # (Flax refuses to mutate a Variable created at the outer jit's level).
     model_state = jax.tree.map(lambda leaf: leaf, model_state)
+    if "param_mask" in hyper:  # a narrower model trained at its group's widths (skae._widths)
+        params = jax.tree.map(jnp.multiply, params, hyper["param_mask"])
     params_float32 = params
     if config.compute_dtype != "float32":
         params, batch = _in_compute_dtype(params, batch, jnp.dtype(config.compute_dtype))

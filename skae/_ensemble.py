@@ -22,11 +22,11 @@ import jax.numpy as jnp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from . import _streaming, _training
+from . import _streaming, _training, _widths
 from ._base import _pad_rows
 
 
-def fit_together(members: list, X, y=None) -> list:
+def fit_together(members: list, X, y=None, share_widths: bool = False) -> list:
     """Fit every estimator of ``members``; one compiled program per group of equal ones.
 
     ``X`` (and ``y``, for regressors) is one data set for all members, or a
@@ -37,7 +37,10 @@ def fit_together(members: list, X, y=None) -> list:
     chunk at a time (a memmap, the detector's standardised rows), a group
     trains on each chunk as it is read (one pass over the file per epoch),
     except members that hold out validation rows, or on folds, which train
-    one after another by their own ``fit``. A member whose
+    one after another by their own ``fit``. With ``share_widths``, dense
+    members that differ only in their layers' widths train in the program of
+    the widest, the narrower ones padded with zero masks (``skae._widths``;
+    not for X read a chunk at a time). A member whose
     training diverges keeps the weights of its best epoch, as after its own
     ``fit``; the others are not affected. Returns the members, fitted.
     """
@@ -55,6 +58,9 @@ def fit_together(members: list, X, y=None) -> list:
     groups = {}
     for i, (member, plan) in enumerate(zip(members, plans)):
         groups.setdefault((member._epoch_config(plan), member.max_iter), []).append(i)
+    train_plans = plans
+    if share_widths and not streamed:
+        groups, train_plans = _widths.merge_groups(members, plans, Xs, ys, groups)
     for (config, _), indices in groups.items():
         group = [members[i] for i in indices]
         group_plans = [plans[i] for i in indices]
@@ -66,14 +72,18 @@ def fit_together(members: list, X, y=None) -> list:
         elif streamed:
             _record_group(group, group_plans, _train_streamed_group(group, group_plans))
         else:
-            results = _train_in_parts(group, group_plans, config, one_data_set)
+            parts = [train_plans[i] for i in indices]
+            results = _train_in_parts(group, parts, config, one_data_set)
+            for result, plan, trained in zip(results, group_plans, parts):
+                if trained is not plan:  # padded to wider layers: back to its own
+                    result.state = _widths.cut_to(result.state, plan.state)
             _record_group(group, group_plans, results)
     return members
 
 
 def _train_in_parts(members: list, plans: list, config, one_data_set: bool):
     """The results of a group trained in parts, one thread per part, in the group's order."""
-    parts = _parts_for_cores(list(range(len(members))))
+    parts = _parts_for_cores(len(members))
 
     def train_part(part):
         return _train_group(
@@ -81,25 +91,26 @@ def _train_in_parts(members: list, plans: list, config, one_data_set: bool):
         )
 
     with ThreadPoolExecutor(len(parts)) as pool:
-        return [result for part in pool.map(train_part, parts) for result in part]
+        results = [result for part in pool.map(train_part, parts) for result in part]
+    return results[: len(members)]  # without the repeated members that filled the last part
 
 
-def _parts_for_cores(indices: list) -> list[list]:
-    """``indices`` split into equal parts, one per CPU core, to train in parallel threads.
+def _parts_for_cores(n_members: int) -> list[list[int]]:
+    """Member indices split into equal parts, one per CPU core, to train in parallel threads.
 
     On a CPU, XLA runs one program on one core, however many models it
-    batches; two programs dispatched from two threads use two cores. Equal
-    parts share one compiled program; where they cannot be equal, or on an
-    accelerator (which one program fills better), there is one part.
+    batches; two programs dispatched from two threads use two cores. The
+    parts are equal so that they share one compiled program: where the
+    members do not divide evenly, the last part repeats its last member
+    (its result is dropped), which costs a core that would otherwise wait.
+    On an accelerator, which one program fills better, there is one part.
     """
     import jax
 
-    n_parts = min(os.cpu_count() or 1, len(indices))
-    if jax.default_backend() != "cpu":
-        n_parts = 1
-    while len(indices) % n_parts:
-        n_parts -= 1
-    size = len(indices) // n_parts
+    n_cores = (os.cpu_count() or 1) if jax.default_backend() == "cpu" else 1
+    size = -(-n_members // min(n_cores, n_members))
+    n_parts = -(-n_members // size)
+    indices = list(range(n_members)) + [n_members - 1] * (size * n_parts - n_members)
     return [indices[start : start + size] for start in range(0, len(indices), size)]
 
 

@@ -9,7 +9,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._autoencoder import Autoencoder
 from ._base import _as_finite
 from ._denoising import DenoisingAutoencoder
 from ._ensemble import fit_together, member_seeds
@@ -41,17 +40,22 @@ MASKING_NOISE = 0.1
 EPOCHS = 30
 
 
-def narrow_autoencoder(n_features: int) -> Autoencoder:
+def narrow_autoencoder(n_features: int) -> DenoisingAutoencoder:
     """The detector's narrow member for ``n_features`` inputs.
 
     A code too small to reconstruct what leaves the data's structure (a shape,
     the correlations between features): one hidden layer of half the width
     (at most 128 units) and a code of a quarter (at most 32), squared error,
-    a fixed number of epochs.
+    a fixed number of epochs. No noise: it is a plain autoencoder, written as
+    a :class:`DenoisingAutoencoder` with masking noise of level 0 (which
+    trains exactly as an :class:`Autoencoder`) so that it trains in the wide
+    members' program, padded to their widths (``skae._widths``).
     """
-    return Autoencoder(
+    return DenoisingAutoencoder(
         n_components=min(max(1, n_features // 4), MAX_CODE),
         hidden_layer_sizes=(min(max(2, n_features // 2), MAX_HIDDEN),),
+        noise="masking",
+        noise_level=0.0,
         loss="mse",
         max_iter=EPOCHS,
         tol=0.0,
@@ -94,7 +98,8 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     """Outlier detection by reconstruction error, like ``IsolationForest``.
 
     Fits ``n_estimators`` autoencoders (different seeds; one compiled program
-    trains all members of one architecture) on the standardised training
+    trains all the members, those of narrower layers padded to the widest
+    with zero masks) on the standardised training
     data, which may hold some outliers. A sample's outlier score is its
     reconstruction error: each standardised feature's squared error (so in
     units of that feature's variance: features with large values do not drown
@@ -157,10 +162,13 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
       10% of each sample's features that masking noise zeroes from the
       others. It learns how the features depend on each other, and flags
       samples that break those dependencies.
-    - narrow: an :class:`Autoencoder` with one hidden layer of
+    - narrow: a plain autoencoder with one hidden layer of
       ``max(2, n_features // 2)`` units (at most 128) and a code of
       ``max(1, n_features // 4)`` (at most 32). It flags samples that leave
-      the low-dimensional structure its code spans.
+      the low-dimensional structure its code spans. It is a
+      :class:`DenoisingAutoencoder` with masking noise of level 0, which
+      trains exactly as an :class:`Autoencoder`, so that it trains in the
+      wide members' program.
 
     Measured on 40 real tabular data sets and on ``bench_outliers.py``'s
     tasks, the mix ranked outliers better than either kind alone
@@ -245,7 +253,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         with warnings.catch_warnings():
             if self.estimator is None:  # the default trains a fixed number of epochs
                 warnings.simplefilter("ignore", ConvergenceWarning)
-            fit_together(members, X_scaled)
+            fit_together(members, X_scaled, share_widths=True)
         self.estimators_, self.center_, self.scale_ = members, center, spread
         # One pass over the training rows gives each member's scale and the
         # threshold (in float64: errors past float32's range leave it finite).

@@ -81,9 +81,9 @@ def test_a_memmap_is_fitted_without_a_standardised_copy(detector, blobs, tmp_pat
     trained_on = []
     fit_together = skae._outliers.fit_together
 
-    def recording(members, rows):
+    def recording(members, rows, **options):
         trained_on.append(rows)
-        return fit_together(members, rows)
+        return fit_together(members, rows, **options)
 
     blocks, row_blocks = [], skae._outliers.row_blocks
 
@@ -124,12 +124,27 @@ def test_a_sparse_matrix_is_scored_as_its_dense_rows(blobs):
 
 
 def test_the_default_members_are_wide_masking_and_narrow_ones_in_turn(detector):
-    kinds = [type(member).__name__ for member in detector.estimators_]
-    assert kinds == ["DenoisingAutoencoder", "Autoencoder"] * 2 + ["DenoisingAutoencoder"]
-    wide, narrow = detector.estimators_[:2]  # 6 features
+    members = detector.estimators_
+    assert all(isinstance(member, skae.DenoisingAutoencoder) for member in members)
+    assert [member.noise for member in members] == ["masking"] * 5
+    assert [member.noise_level for member in members] == [0.1, 0.0, 0.1, 0.0, 0.1]
+    wide, narrow = members[:2]  # 6 features
     assert (wide.n_components, wide.hidden_layer_sizes) == (6, (64,))
-    assert (wide.noise, wide.noise_level) == ("masking", 0.1)
     assert (narrow.n_components, narrow.hidden_layer_sizes) == (1, (3,))
+
+
+def test_the_default_members_train_in_one_program_as_if_alone(digits):
+    X = digits[0][:, :37]  # a feature count no other test trains on
+    programs = _engine.run_epochs._cache_size()
+    detector = skae.AutoencoderOutlierDetector(random_state=0).fit(X)
+    assert _engine.run_epochs._cache_size() - programs == 1
+    standardised = (X - detector.center_) / detector.scale_
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for trained in detector.estimators_[:2]:  # a wide member and a narrow one
+            alone = clone(trained).fit(standardised)
+            for a, b in zip(jax.tree.leaves(trained.params_), jax.tree.leaves(alone.params_)):
+                np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 
 
 def test_each_member_counts_in_units_of_its_median_training_error(detector, blobs):
@@ -362,8 +377,13 @@ def test_a_convolutional_member_reads_a_memmap_as_flat_rows(digits, tmp_path):
 
 
 # -------------------------------------------------------------------- ensemble
-def test_a_member_trained_in_the_ensemble_ends_as_trained_alone(digits):
+def test_a_member_trained_in_the_ensemble_ends_as_trained_alone(digits, monkeypatch):
     X = digits[0]
+    # On two cores, three members train in two threads of one program: the
+    # second part repeats the last member, whose second result is dropped.
+    monkeypatch.setattr(skae._ensemble.os, "cpu_count", lambda: 2)
+    assert skae._ensemble._parts_for_cores(3) == [[0, 1], [2, 2]]
+    assert skae._ensemble._parts_for_cores(5) == [[0, 1, 2], [3, 4, 4]]
     member = skae.Autoencoder(4, hidden_layer_sizes=(16,), max_iter=5, tol=0.0)
     detector = skae.AutoencoderOutlierDetector(member, n_estimators=3, scale=False, random_state=0)
     with warnings.catch_warnings():
@@ -427,6 +447,7 @@ def test_early_stopping_and_divergence_are_per_member(digits, monkeypatch):
 
     calls = []
     monkeypatch.setattr(_engine, "run_epochs", second_member_diverges_at_epoch_3)
+    monkeypatch.setattr(skae._ensemble.os, "cpu_count", lambda: 1)  # one program call per epoch
     member = skae.Autoencoder(4, hidden_layer_sizes=(16,), max_iter=6, tol=0.0)
     with pytest.warns(UserWarning, match="diverged for 1 of 3 members"):
         with warnings.catch_warnings():
