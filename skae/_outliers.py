@@ -115,7 +115,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         ``random_state``. None: the detector's own members, sized from the
         number of features, a wide denoising autoencoder with masking noise
         and a narrow autoencoder in turn (see Notes).
-    n_estimators : int, default=5
+    n_estimators : int, default=4
         Number of members.
     contamination : "auto" or float in (0, 0.5], default="auto"
         Share of outliers expected in the training data: a float flags that
@@ -150,7 +150,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     Notes
     -----
     The default members alternate between two kinds, starting with the wide
-    one (five members: three wide, two narrow), each trained 30 epochs with
+    one (four members: two of each), each trained 30 epochs with
     squared error. A model fitted on contaminated data must not learn to
     reconstruct its outliers too, and the two kinds keep from it in two ways
     (Ding, Zhao and Akoglu, "Hyperparameter sensitivity in deep outlier
@@ -205,7 +205,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         self,
         estimator=None,
         *,
-        n_estimators=5,
+        n_estimators=4,
         contamination="auto",
         scale=True,
         random_state=None,

@@ -126,8 +126,8 @@ def test_a_sparse_matrix_is_scored_as_its_dense_rows(blobs):
 def test_the_default_members_are_wide_masking_and_narrow_ones_in_turn(detector):
     members = detector.estimators_
     assert all(isinstance(member, skae.DenoisingAutoencoder) for member in members)
-    assert [member.noise for member in members] == ["masking"] * 5
-    assert [member.noise_level for member in members] == [0.1, 0.0, 0.1, 0.0, 0.1]
+    assert [member.noise for member in members] == ["masking"] * 4
+    assert [member.noise_level for member in members] == [0.1, 0.0, 0.1, 0.0]
     wide, narrow = members[:2]  # 6 features
     assert (wide.n_components, wide.hidden_layer_sizes) == (6, (64,))
     assert (narrow.n_components, narrow.hidden_layer_sizes) == (1, (3,))
