@@ -33,17 +33,56 @@ from ._models.activations import apply_activation
 from ._optimizers import OptimizerSpec
 from ._transfer import keep_frozen
 
-# Compiler options. XLA's CPU compiler spends most of a small fit's time on a
-# new architecture: its newer fusion emitters and LLVM's most expensive passes
-# (level 3) cost more compile time than they save in running time. Measured
-# on 2 CPU cores, a new feature count costs the outlier detector's training
-# programs about 40% less compile time without them, for the same training
-# time (benchmarks/RESULTS.md). The ``xla_cpu_`` option concerns only the CPU.
+# Compiler options. On a CPU, XLA's compiler spends most of a small fit's time
+# on a new architecture; its newer fusion emitters and LLVM's most expensive
+# passes (level 3) cost more compile time than they save in a short run
+# (benchmarks/RESULTS.md, ninth session). The ``xla_cpu_`` option concerns
+# only the CPU.
 # - Programs that run once per fit (initialisation, stacking an ensemble's
 #   states) are not optimised at all: they run in a fraction of their compile time.
 ONE_OFF = {"xla_backend_optimization_level": 0, "xla_cpu_use_fusion_emitters": False}
-# - The training programs run for many steps: LLVM's level 2 keeps them as fast.
-TRAINING = {"xla_backend_optimization_level": 2, "xla_cpu_use_fusion_emitters": False}
+# - Training programs keep XLA's defaults, which run large models fastest
+#   (without the fusion emitters a 784-256-128-32 model trains 18% slower
+#   on MNIST, at level 2 a convolutional one about 5%).
+TRAINING = {}
+# - Small training programs, whose compilation outlasts their training, are
+#   compiled at level 2 without the fusion emitters: 40% less compile time
+#   for the outlier detector's members, whose epochs run 10-20% slower.
+SMALL_TRAINING = {"xla_backend_optimization_level": 2, "xla_cpu_use_fusion_emitters": False}
+# An epoch is small up to this many (padded rows) x (weights, of all stacked models).
+SMALL_EPOCH_WORK = 2**26
+
+
+class EpochProgram:
+    """An epoch function jitted twice: with ``SMALL_TRAINING`` or ``TRAINING``.
+
+    A call compiles (once per static configuration and shapes, as ``jax.jit``)
+    and runs the variant that suits the epoch's size: rows times weights, see
+    ``SMALL_EPOCH_WORK``. ``lower`` and ``_cache_size`` are ``jax.jit``'s.
+    """
+
+    def __init__(self, function, static_argnames):
+        self.__wrapped__ = function
+        self.__doc__ = function.__doc__
+        self._small, self._large = (
+            jax.jit(function, static_argnames=static_argnames, compiler_options=options)
+            for options in (SMALL_TRAINING, TRAINING)
+        )
+
+    def _program(self, config, state):
+        n_weights = sum(leaf.size for leaf in jax.tree.leaves(state.params))
+        small = config.batch_size * config.n_batches * n_weights <= SMALL_EPOCH_WORK
+        return self._small if small else self._large
+
+    def __call__(self, config, state, *args, **kwargs):
+        return self._program(config, state)(config, state, *args, **kwargs)
+
+    def lower(self, config, state, *args, **kwargs):
+        return self._program(config, state).lower(config, state, *args, **kwargs)
+
+    def _cache_size(self) -> int:
+        return self._small._cache_size() + self._large._cache_size()
+
 
 # Up to this many rows (12 bits of place), an epoch's shuffle sorts packed
 # integer keys (see _shuffled_places).
@@ -295,7 +334,7 @@ def _epoch(
 
 # Jitted apart from _epoch: run_epochs calls _epoch inside its own program,
 # and JAX takes compiler options only on the outermost jit.
-run_epoch = jax.jit(_epoch, static_argnames="config", compiler_options=TRAINING)
+run_epoch = EpochProgram(_epoch, static_argnames="config")
 
 
 def _shuffled_places(key, is_real: jax.Array, row_numbers) -> jax.Array:
@@ -346,8 +385,7 @@ def _real_rows(n_rows: int, n_samples: jax.Array):
     return within < n_samples[block], first_row[block] + within, jnp.sum(n_samples)
 
 
-@partial(jax.jit, static_argnames=("config", "shared_data"), compiler_options=TRAINING)
-def run_epochs(
+def _epochs(
     config: EpochConfig, states: TrainState, data, n_samples, keys, hyper: dict, shared_data: bool
 ) -> tuple[TrainState, EpochMetrics]:
     """:func:`run_epoch` for many models of one architecture, in one program.
@@ -368,6 +406,9 @@ def run_epochs(
 
     data_axis = None if shared_data else 0
     return jax.vmap(one, in_axes=(0, data_axis, 0, 0, 0))(states, data, n_samples, keys, hyper)
+
+
+run_epochs = EpochProgram(_epochs, static_argnames=("config", "shared_data"))
 
 
 @jax.jit

@@ -59,6 +59,25 @@ def test_clones_and_folds_do_not_compile_again(digits, compilations):
     assert _engine.run_epoch._cache_size() == epochs + 1
 
 
+def test_small_epochs_compile_for_speed_of_compilation(digits, monkeypatch):
+    # A small model on the digits is compile-bound: its epoch program is the
+    # one compiled with SMALL_TRAINING; past SMALL_EPOCH_WORK, with XLA's defaults.
+    X = digits[0]
+    calls = []
+
+    def recorded(name):
+        program = getattr(_engine.run_epoch, name)
+        return lambda *args: (calls.append(name), program(*args))[1]
+
+    for name in ("_small", "_large"):
+        monkeypatch.setattr(_engine.run_epoch, name, recorded(name))
+    Autoencoder(n_components=5, max_iter=1, random_state=0).fit(X)
+    assert calls == ["_small"]
+    monkeypatch.setattr(_engine, "SMALL_EPOCH_WORK", 64 * len(X))  # under one weight per value
+    Autoencoder(n_components=5, max_iter=1, random_state=0).fit(X)
+    assert calls == ["_small", "_large"]
+
+
 def test_epoch_visits_every_sample_once():
     """With a zero learning rate the epoch loss is the mean loss over all samples."""
     X = np.random.RandomState(0).uniform(size=(23, 4)).astype(np.float32)
