@@ -62,7 +62,6 @@ class EpochProgram:
     """
 
     def __init__(self, function, static_argnames):
-        self.__wrapped__ = function
         self.__doc__ = function.__doc__
         self._small, self._large = (
             jax.jit(function, static_argnames=static_argnames, compiler_options=options)

@@ -59,10 +59,17 @@ def merge_groups(members: list, plans: list, Xs: list, ys: list, groups: dict):
         by_program = {}
         for key in keys:
             first = groups[key][0]
-            widest = clone(members[first]).set_params(n_components=code, hidden_layer_sizes=hidden)
-            wide_plan = widest._plan_fit(Xs[first], ys[first], incremental=False, continuing=False)
+            if layer_widths(members[first]) == (code, hidden):
+                wide_plan = plans[first]  # already the widest
+            else:
+                widest = clone(members[first])
+                widest.set_params(n_components=code, hidden_layer_sizes=hidden)
+                wide_plan = widest._plan_fit(
+                    Xs[first], ys[first], incremental=False, continuing=False
+                )
             if all(_fits_inside(plans[i].state, wide_plan.state) for i in groups[key]):
-                program = (widest._epoch_config(wide_plan), key[1])
+                # The configuration reads no width: the member's own gives the widest's.
+                program = (members[first]._epoch_config(wide_plan), key[1])
                 by_program.setdefault(program, []).append((key, wide_plan))
         for program, entries in by_program.items():
             if len(entries) < 2:

@@ -133,20 +133,6 @@ def test_the_default_members_are_wide_masking_and_narrow_ones_in_turn(detector):
     assert (narrow.n_components, narrow.hidden_layer_sizes) == (1, (3,))
 
 
-def test_the_default_members_train_in_one_program_as_if_alone(digits):
-    X = digits[0][:, :37]  # a feature count no other test trains on
-    programs = _engine.run_epochs._cache_size()
-    detector = skae.AutoencoderOutlierDetector(random_state=0).fit(X)
-    assert _engine.run_epochs._cache_size() - programs == 1
-    standardised = (X - detector.center_) / detector.scale_
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        for trained in detector.estimators_[:2]:  # a wide member and a narrow one
-            alone = clone(trained).fit(standardised)
-            for a, b in zip(jax.tree.leaves(trained.params_), jax.tree.leaves(alone.params_)):
-                np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
-
-
 def test_each_member_counts_in_units_of_its_median_training_error(detector, blobs):
     X = blobs[0]
     standardised = (X - detector.center_) / detector.scale_

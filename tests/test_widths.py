@@ -61,6 +61,17 @@ def test_members_of_other_programs_are_not_padded(digits):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         fit_together(members, X, share_widths=True)
-    # The two equal members share a program; the others train alone (run_epoch).
+        # The two equal members share a program; the others train alone (run_epoch).
+        assert _engine.run_epochs._cache_size() - programs == 1
+        assert_trained_as_alone(members, X)
+
+
+def test_the_outlier_detectors_default_members_train_in_one_program(digits):
+    X = digits[0][:, :37]  # a feature count no other test trains on
+    programs = _engine.run_epochs._cache_size()
+    detector = skae.AutoencoderOutlierDetector(random_state=0).fit(X)
     assert _engine.run_epochs._cache_size() - programs == 1
-    assert [m.n_components_ for m in members] == [4, 4, 2, 2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        # A wide member and a narrow one, each as trained alone on the standardised rows.
+        assert_trained_as_alone(detector.estimators_[:2], (X - detector.center_) / detector.scale_)
