@@ -210,7 +210,9 @@ def train_members(
     base_keys = jax.numpy.stack(keys)
     try:
         for epoch in range(n_epochs):
-            epoch_keys = jax.vmap(lambda key, e=epoch: jax.random.fold_in(key, e))(base_keys)
+            if epoch % KEYS_AT_ONCE == 0:
+                upcoming_keys = _epoch_keys(base_keys, epoch, min(KEYS_AT_ONCE, n_epochs - epoch))
+            epoch_keys = upcoming_keys[epoch % KEYS_AT_ONCE]
             if epochs is None:
                 states, metrics = _engine.run_epochs(
                     config, states, data, n_rows, epoch_keys, hyper, shared_data
@@ -247,6 +249,19 @@ def train_members(
         if result.losses:
             result.best_score = stopping.best_score
     return results
+
+
+# The members' keys are drawn for this many epochs at a time: one call per
+# epoch would cost a small model about as much as its epoch's training.
+KEYS_AT_ONCE = 32
+
+
+def _epoch_keys(base_keys: jax.Array, first: int, count: int) -> list:
+    """Keys of epochs ``first`` to ``first + count - 1``, a stacked array per epoch:
+    member ``i``'s is ``fold_in(base_keys[i], epoch)``, as in its own fit."""
+    epochs = jax.numpy.arange(first, first + count)
+    per_member = jax.vmap(jax.vmap(jax.random.fold_in, (None, 0)), (0, None))(base_keys, epochs)
+    return list(jax.numpy.swapaxes(per_member, 0, 1))
 
 
 def stack(trees: list):
