@@ -142,7 +142,10 @@ def train(
     kept = state
     try:
         for epoch_number in range(first_epoch, first_epoch + n_epochs):
-            epoch_key = jax.random.fold_in(key, epoch_number)
+            if epoch_number == first_epoch or epoch_number % KEYS_AT_ONCE == 0:
+                block = epoch_number - epoch_number % KEYS_AT_ONCE
+                upcoming_keys = _epoch_keys(key, block)
+            epoch_key = upcoming_keys[epoch_number % KEYS_AT_ONCE]
             if epoch is None:
                 state, metrics = _engine.run_epoch(config, state, data, n_rows, epoch_key, hyper)
             else:
@@ -207,11 +210,10 @@ def train_members(
     results = [TrainingResult(None) for _ in range(n_members)]
     active = [True] * n_members
     kept = states
-    base_keys = jax.numpy.stack(keys)
     try:
         for epoch in range(n_epochs):
             if epoch % KEYS_AT_ONCE == 0:
-                upcoming_keys = _epoch_keys(base_keys, epoch, min(KEYS_AT_ONCE, n_epochs - epoch))
+                upcoming_keys = _epoch_keys(tuple(keys), epoch)
             epoch_keys = upcoming_keys[epoch % KEYS_AT_ONCE]
             if epochs is None:
                 states, metrics = _engine.run_epochs(
@@ -251,17 +253,25 @@ def train_members(
     return results
 
 
-# The members' keys are drawn for this many epochs at a time: one call per
-# epoch would cost a small model about as much as its epoch's training.
+# Epoch keys are drawn this many at a time, by one small program: drawn op by
+# op, each epoch's would cost a small model about as much as its training.
 KEYS_AT_ONCE = 32
 
 
-def _epoch_keys(base_keys: jax.Array, first: int, count: int) -> list:
-    """Keys of epochs ``first`` to ``first + count - 1``, a stacked array per epoch:
-    member ``i``'s is ``fold_in(base_keys[i], epoch)``, as in its own fit."""
-    epochs = jax.numpy.arange(first, first + count)
-    per_member = jax.vmap(jax.vmap(jax.random.fold_in, (None, 0)), (0, None))(base_keys, epochs)
-    return list(jax.numpy.swapaxes(per_member, 0, 1))
+@partial(jax.jit, compiler_options=_engine.ONE_OFF)
+def _epoch_keys(keys, first) -> tuple:
+    """Keys of epochs ``first`` to ``first + KEYS_AT_ONCE - 1``, one per epoch.
+
+    ``keys`` is a model's key, whose epoch ``i`` uses ``fold_in(key, i)``, or
+    a tuple of an ensemble's members' keys, each epoch's stacked in one array.
+    """
+
+    def of_epoch(epoch):
+        if isinstance(keys, tuple):
+            return jax.vmap(jax.random.fold_in, (0, None))(jax.numpy.stack(keys), epoch)
+        return jax.random.fold_in(keys, epoch)
+
+    return tuple(of_epoch(first + offset) for offset in range(KEYS_AT_ONCE))
 
 
 def stack(trees: list):
