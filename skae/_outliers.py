@@ -84,14 +84,18 @@ def wide_masking_autoencoder(n_features: int) -> DenoisingAutoencoder:
     )
 
 
-def default_members(n_features: int, n_estimators: int) -> list:
-    """The detector's own members: wide and narrow autoencoders in turn, starting wide.
+DEFAULT_KINDS = (wide_masking_autoencoder, narrow_autoencoder)
+
+
+def default_members(n_features: int, n_estimators: int) -> tuple[list, np.ndarray]:
+    """The detector's own members, wide and narrow autoencoders in turn (starting
+    wide), and each one's kind (0: wide, 1: narrow).
 
     The two kinds miss different outliers, and together they ranked outliers
     better than either kind alone (see the detector's Notes).
     """
-    kinds = (wide_masking_autoencoder, narrow_autoencoder)
-    return [kinds[i % 2](n_features) for i in range(n_estimators)]
+    kinds = np.arange(n_estimators) % len(DEFAULT_KINDS)
+    return [DEFAULT_KINDS[kind](n_features) for kind in kinds], kinds
 
 
 class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
@@ -104,9 +108,13 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     reconstruction error: each standardised feature's squared error (so in
     units of that feature's variance: features with large values do not drown
     the others), divided by the member's median training error (so that each
-    member weighs alike), averaged over the members and over the features.
-    ``score_samples`` is minus that score (higher is more normal), and
-    ``predict`` flags the samples whose score falls below ``offset_``.
+    member weighs alike), averaged over the members of each kind (members
+    built alike, which differ only in their seeds) and over the features;
+    with several kinds (the default's two), the kind with the largest mean
+    gives the score, since each kind flags outliers the other misses and an
+    average would dilute them. ``score_samples`` is minus that score (higher
+    is more normal), and ``predict`` flags the samples whose score falls
+    below ``offset_``.
 
     Parameters
     ----------
@@ -138,6 +146,9 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     error_scales_ : ndarray of shape (`n_estimators`,)
         Each member's median training error (mean squared error of a training
         sample); its errors are divided by it.
+    estimator_kinds_ : ndarray of shape (`n_estimators`,)
+        Each member's kind: 0 (wide) and 1 (narrow) for the default members,
+        0 for all members of a given ``estimator``.
     offset_ : float
         ``decision_function = score_samples - offset_``; negative for outliers.
     n_features_in_ : int
@@ -171,8 +182,9 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
       wide members' program.
 
     Measured on 40 real tabular data sets and on ``bench_outliers.py``'s
-    tasks, the mix ranked outliers better than either kind alone
-    (``benchmarks/RESULTS.md``).
+    tasks, the mix ranked outliers better than either kind alone, and taking
+    the larger of the two kinds' mean errors better than averaging all
+    members (``benchmarks/RESULTS.md``).
 
     A memory-mapped ``X`` (``np.load(path, mmap_mode="r")``) or a sparse
     matrix is never standardised whole: its mean and standard deviation are
@@ -233,9 +245,9 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         """
         X = self._checked_rows(X, reset=True)
         if self.estimator is None:
-            bases = default_members(X.shape[1], self.n_estimators)
+            bases, kinds = default_members(X.shape[1], self.n_estimators)
         else:
-            bases = [self.estimator] * self.n_estimators
+            bases, kinds = [self.estimator] * self.n_estimators, np.zeros(self.n_estimators, int)
         if any(getattr(base, "early_stopping", False) for base in bases) and reads_a_file(X):
             # Members hold out validation rows, which a file's rows give only as a copy.
             X = np.array(read_rows(X, slice(0, len(X)), X.dtype))
@@ -255,12 +267,14 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
                 warnings.simplefilter("ignore", ConvergenceWarning)
             fit_together(members, X_scaled, share_widths=True)
         self.estimators_, self.center_, self.scale_ = members, center, spread
+        self.estimator_kinds_ = kinds
         # One pass over the training rows gives each member's scale and the
         # threshold (in float64: errors past float32's range leave it finite).
         row_errors = _member_row_errors(members, self._standardised_blocks(X))
         medians = np.median(row_errors, axis=1)
         self.error_scales_ = np.where(medians > 0, medians, 1.0)
-        scores = -(row_errors / self.error_scales_[:, None]).mean(axis=0)
+        scaled = row_errors / self.error_scales_[:, None]
+        scores = -np.max([scaled[kinds == kind].mean(axis=0) for kind in np.unique(kinds)], axis=0)
         if self.contamination == "auto":
             median = np.median(scores)
             mad = np.median(np.abs(scores - median))
@@ -282,7 +296,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         return checked if isinstance(checked, SparseRows) else X
 
     def _errors_by_block(self, X):
-        """Each block of rows' ``_mean_errors`` (an iterator).
+        """Each block of rows' ``_combined_errors`` (an iterator).
 
         ``X`` is checked (:meth:`_checked_rows`). Blocks of about ``CHUNK_BYTES``
         are standardised one at a time, so that scoring a memmap or a sparse
@@ -291,7 +305,9 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         """
         name = type(self).__name__
         for block in self._standardised_blocks(X):
-            errors = _mean_errors(self.estimators_, self.error_scales_, block)
+            errors = _combined_errors(
+                self.estimators_, self.error_scales_, self.estimator_kinds_, block
+            )
             yield _as_finite(errors, X.dtype, name)
 
     def _standardised_blocks(self, X):
@@ -308,7 +324,9 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         The members' squared reconstruction errors of the standardised
         features (see :meth:`Autoencoder.reconstruction_error`), each member's
         divided by its median training error (``error_scales_``), averaged
-        over the members; the row mean is ``-score_samples(X)``.
+        over the members of each kind; each sample's are those of the kind
+        whose mean over the features is the largest (``estimator_kinds_``).
+        The row mean is ``-score_samples(X)``.
 
         Parameters
         ----------
@@ -396,13 +414,25 @@ def _member_row_errors(members, blocks) -> np.ndarray:
     return np.array([np.concatenate(errors) for errors in row_errors])
 
 
-def _mean_errors(members, error_scales, X) -> np.ndarray:
-    """Members' per-feature squared errors on ``X``, each over its ``error_scales``
-    value, averaged over members (float64).
+def _combined_errors(members, error_scales, kinds, X) -> np.ndarray:
+    """The detector's per-feature errors of ``X`` (float64).
 
-    Summed member by member: one member's errors in memory at a time, not all.
+    Each member's squared errors are divided by its ``error_scales`` value and
+    averaged over the members of each kind; each row then takes the errors of
+    the kind whose mean over the features is the largest. Summed member by
+    member: one member's errors in memory at a time, not all.
     """
-    total = np.zeros(X.shape, np.float64)
-    for member, scale in zip(members, error_scales):
-        total += member.reconstruction_error(X) / scale
-    return total / len(members)
+    combined, worst = None, None
+    for kind in np.unique(kinds):
+        of_kind = [(m, scale) for m, scale, k in zip(members, error_scales, kinds) if k == kind]
+        errors = np.zeros(X.shape)
+        for member, scale in of_kind:
+            errors += member.reconstruction_error(X) / scale
+        errors /= len(of_kind)
+        rows = errors.mean(axis=1)
+        if combined is None:
+            combined, worst = errors, rows
+        else:
+            higher = rows > worst
+            combined[higher], worst = errors[higher], np.maximum(worst, rows)
+    return combined
