@@ -78,6 +78,23 @@ def test_small_epochs_compile_for_speed_of_compilation(digits, monkeypatch):
     assert calls == ["_small", "_large"]
 
 
+def test_epoch_keys_fold_the_epoch_number_into_each_key():
+    # Drawn 32 epochs at a time, a fit's epoch e key is fold_in(key, e), and an
+    # ensemble's is each member's, stacked: the keys its own fit would use.
+    from skae._training import KEYS_AT_ONCE, _epoch_keys
+
+    keys = (jax.random.key(3), jax.random.key(7))
+    for first in (0, KEYS_AT_ONCE, 5 * KEYS_AT_ONCE):
+        alone = _epoch_keys(keys[0], first)
+        stacked = _epoch_keys(keys, first)
+        assert len(alone) == len(stacked) == KEYS_AT_ONCE
+        for offset in (0, 1, KEYS_AT_ONCE - 1):
+            expected = [jax.random.fold_in(key, first + offset) for key in keys]
+            data = jax.random.key_data
+            np.testing.assert_array_equal(data(alone[offset]), data(expected[0]))
+            np.testing.assert_array_equal(data(stacked[offset]), data(jnp.stack(expected)))
+
+
 def test_epoch_visits_every_sample_once():
     """With a zero learning rate the epoch loss is the mean loss over all samples."""
     X = np.random.RandomState(0).uniform(size=(23, 4)).astype(np.float32)
