@@ -44,18 +44,25 @@ def split_model(model: nnx.Module) -> tuple[ModelGraphs, nnx.State, nnx.State]:
 def build_model(builder: partial, seed: int) -> tuple[ModelGraphs, nnx.State, nnx.State]:
     """Build a model with weights and random streams drawn from ``seed``.
 
-    skae's own architectures are initialised by one jitted program per
+    Modules built of ``nnx.Linear`` stacks (``LINEAR_STACKS``, the dense
+    autoencoders) get Flax's initial weights from :func:`_linear_params`,
+    which compiles no program per architecture. Other architectures named
+    with plain arguments are initialised by one jitted program per
     architecture (compiled once, whatever the seed); run op by op, each weight
     shape would compile its own small programs, which dominates a small fit.
-    A user's modules are built as given, op by op.
+    A user's module instances are built as given, op by op.
     """
     key = _hashable(builder)
     if key is None:
         model = builder(rngs=nnx.Rngs(seed))
         _reseed_streams(model, seed)
         return split_model(model)
+    graphs, abstract_params, abstract_state = _abstract(key)
+    stacks = getattr(builder.func, "LINEAR_STACKS", None)
+    if stacks and jax.config.jax_threefry_partitionable and not jax.tree.leaves(abstract_state):
+        return graphs, _linear_params(abstract_params, seed, stacks), abstract_state
     params, model_state = _initialize(key, jnp.asarray(seed, jnp.int32))
-    return _graphs(key), params, model_state
+    return graphs, params, model_state
 
 
 def _hashable(builder: partial):
@@ -89,9 +96,59 @@ def _initialize(key, seed):
 
 
 @lru_cache(maxsize=64)
-def _graphs(key) -> ModelGraphs:
-    """The graphs of the builder ``key`` stands for (traced once per architecture)."""
-    return abstract_model(_builder(key))[0]
+def _abstract(key) -> tuple[ModelGraphs, nnx.State, nnx.State]:
+    """:func:`abstract_model` of the builder ``key`` stands for (traced once per architecture)."""
+    return abstract_model(_builder(key))
+
+
+# Flax's Lecun normal: a normal truncated at two standard deviations, divided
+# by that truncated normal's standard deviation, times sqrt(1 / fan_in).
+TRUNCATED_NORMAL_STD = 0.87962566103423978
+
+
+def _linear_params(abstract_params: nnx.State, seed: int, stacks: tuple) -> nnx.State:
+    """The parameters Flax initialises for a module of ``nnx.Linear`` stacks.
+
+    ``stacks`` names the module's stacks (``stack.layers[i]`` are
+    ``nnx.Linear``) in the order it builds them; its other parameters start
+    at zero. As under ``nnx.Rngs(key(seed))``, each layer takes the key
+    ``fold_in(key(seed), count)`` for its kernel and the next count for its
+    bias (zeros); its kernel is Lecun-normal, ``truncated_normal(key, -2, 2,
+    shape) * sqrt(1 / fan_in) / TRUNCATED_NORMAL_STD``. Threefry's
+    partitionable counters make those values the first ones of a longer draw
+    from the same key, so a few programs (``DRAW_ROW``) serve every
+    architecture, where Flax's initialisation compiles a program for each
+    (a quarter of a second for each new number of features on a CPU). The
+    values are Flax's bit for bit (a test compares them).
+    """
+    host = jax.tree.map(
+        lambda leaf: np.zeros(leaf.shape, leaf.dtype), nnx.to_pure_dict(abstract_params)
+    )
+    count = 0
+    for stack in stacks:
+        layers = host[stack]["layers"]
+        for index in sorted(layers):
+            kernel = layers[index]["kernel"]
+            rows = 1 << (-(-kernel.size // DRAW_ROW) - 1).bit_length()
+            draws = _truncated_normal_draws(
+                jnp.asarray(seed, jnp.int32), jnp.asarray(count, jnp.uint32), rows
+            )
+            scale = np.sqrt(np.float32(1.0 / kernel.shape[0])) / np.float32(TRUNCATED_NORMAL_STD)
+            layers[index]["kernel"] = np.asarray(draws)[: kernel.size].reshape(kernel.shape) * scale
+            count += 2  # the kernel's key, then the bias's
+    return to_device(abstract_params, host)
+
+
+# Kernels are drawn in rows of this many values, a power of two of rows
+# (row-major, the values of a flat draw): one program serves every kernel of
+# up to 4,096 weights, whatever its shape.
+DRAW_ROW = 4096
+
+
+@partial(jax.jit, static_argnames="rows", compiler_options=ONE_OFF)
+def _truncated_normal_draws(seed, count, rows: int) -> jax.Array:
+    key = jax.random.fold_in(jax.random.key(seed), count)
+    return jax.random.truncated_normal(key, -2.0, 2.0, (rows, DRAW_ROW)).ravel()
 
 
 def abstract_model(builder: partial) -> tuple[ModelGraphs, nnx.State, nnx.State]:

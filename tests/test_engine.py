@@ -95,6 +95,43 @@ def test_epoch_keys_fold_the_epoch_number_into_each_key():
             np.testing.assert_array_equal(data(stacked[offset]), data(jnp.stack(expected)))
 
 
+@pytest.mark.parametrize(
+    "args, options",
+    [
+        ((37, (64,), 32, "relu"), {}),
+        ((13, (6, 4), 3, "tanh"), {}),
+        ((10, (8,), 2, "relu"), {"variational": True, "gaussian_scale": True}),
+        ((12, (16,), 4, "relu"), {"n_outputs": 5}),
+    ],
+)
+def test_dense_models_start_from_flaxs_weights_bit_for_bit(args, options):
+    # skae._variables draws a dense model's weights without compiling Flax's
+    # initialisation for its architecture; they must be the very same numbers.
+    from functools import partial
+
+    from skae import _variables
+
+    builder = partial(DenseAutoencoder, *args, **options)
+    _, params, _ = _variables.build_model(builder, 5)
+    flax_params, _ = _variables._initialize(_variables._hashable(builder), jnp.int32(5))
+    ours, theirs = nnx.to_pure_dict(params), nnx.to_pure_dict(flax_params)
+    assert jax.tree.structure(ours) == jax.tree.structure(theirs)
+    for mine, flax_value in zip(jax.tree.leaves(ours), jax.tree.leaves(theirs)):
+        np.testing.assert_array_equal(np.asarray(mine), np.asarray(flax_value))
+
+
+def test_a_new_number_of_features_compiles_no_initialisation(digits, compilations):
+    from skae import _variables
+
+    X = digits[0]
+    Autoencoder(n_components=5, max_iter=1, random_state=0).fit(X[:, :30])
+    initializations = _variables._initialize._cache_size()
+    draws = _variables._truncated_normal_draws._cache_size()
+    Autoencoder(n_components=5, max_iter=1, random_state=0).fit(X[:, :31])
+    assert _variables._initialize._cache_size() == initializations
+    assert _variables._truncated_normal_draws._cache_size() == draws  # same lengths
+
+
 def test_epoch_visits_every_sample_once():
     """With a zero learning rate the epoch loss is the mean loss over all samples."""
     X = np.random.RandomState(0).uniform(size=(23, 4)).astype(np.float32)

@@ -59,6 +59,9 @@ class DenseAutoencoder(nnx.Module):
     """
 
     ENCODER_PARTS = ("encoder",)  # the weights init_layers="encoder" copies
+    # Its nnx.Linear stacks, in the order it builds them (skae._variables
+    # initialises them without a program per architecture).
+    LINEAR_STACKS = ("encoder", "decoder")
 
     def __init__(
         self,
