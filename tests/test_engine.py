@@ -104,7 +104,7 @@ def test_epoch_keys_fold_the_epoch_number_into_each_key():
         ((12, (16,), 4, "relu"), {"n_outputs": 5}),
     ],
 )
-def test_dense_models_start_from_flaxs_weights_bit_for_bit(args, options):
+def test_dense_models_start_from_flaxs_weights_bit_for_bit(args, options, monkeypatch):
     # skae._variables draws a dense model's weights without compiling Flax's
     # initialisation for its architecture; they must be the very same numbers.
     from functools import partial
@@ -112,8 +112,14 @@ def test_dense_models_start_from_flaxs_weights_bit_for_bit(args, options):
     from skae import _variables
 
     builder = partial(DenseAutoencoder, *args, **options)
+    flax_initialize = _variables._initialize
+
+    def refused(*args):
+        raise AssertionError("Flax's initialisation program was used")
+
+    monkeypatch.setattr(_variables, "_initialize", refused)
     _, params, _ = _variables.build_model(builder, 5)
-    flax_params, _ = _variables._initialize(_variables._hashable(builder), jnp.int32(5))
+    flax_params, _ = flax_initialize(_variables._hashable(builder), jnp.int32(5))
     ours, theirs = nnx.to_pure_dict(params), nnx.to_pure_dict(flax_params)
     assert jax.tree.structure(ours) == jax.tree.structure(theirs)
     for mine, flax_value in zip(jax.tree.leaves(ours), jax.tree.leaves(theirs)):
