@@ -1149,7 +1149,7 @@ def optimizer_state_from_leaves(spec: OptimizerSpec, params, leaves: list):
     expected = abstract_opt_state(spec, params)
     if [tuple(leaf.shape) for leaf in jax.tree.leaves(expected)] != [np.shape(x) for x in leaves]:
         return None
-    return jax.tree.unflatten(jax.tree.structure(expected), [jnp.asarray(x) for x in leaves])
+    return jax.tree.unflatten(jax.tree.structure(expected), [jax.device_put(x) for x in leaves])
 
 
 def _fits(opt_state, spec: OptimizerSpec, params) -> bool:
@@ -1206,6 +1206,8 @@ def _pad_rows(X, n_rows: int) -> jax.Array:
 
     A host array is padded on the host, a device array on its device.
     """
-    xp = jnp if isinstance(X, jax.Array) else np
     padding = ((0, n_rows - len(X)), *[(0, 0)] * (X.ndim - 1))
-    return jnp.asarray(xp.pad(xp.asarray(X, dtype=np.float32), padding))
+    if isinstance(X, jax.Array):
+        return jnp.pad(X.astype(np.float32), padding)
+    # device_put, not jnp.asarray: that compiles a copy program for each new shape.
+    return jax.device_put(np.pad(np.asarray(X, dtype=np.float32), padding))

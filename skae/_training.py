@@ -265,13 +265,14 @@ def _epoch_keys(keys, first) -> tuple:
     ``keys`` is a model's key, whose epoch ``i`` uses ``fold_in(key, i)``, or
     a tuple of an ensemble's members' keys, each epoch's stacked in one array.
     """
-
-    def of_epoch(epoch):
-        if isinstance(keys, tuple):
-            return jax.vmap(jax.random.fold_in, (0, None))(jax.numpy.stack(keys), epoch)
-        return jax.random.fold_in(keys, epoch)
-
-    return tuple(of_epoch(first + offset) for offset in range(KEYS_AT_ONCE))
+    # One vectorised fold over the epochs: 32 separate folds compile 4x slower.
+    epochs = first + jax.numpy.arange(KEYS_AT_ONCE)
+    if isinstance(keys, tuple):
+        fold = jax.vmap(jax.vmap(jax.random.fold_in, (0, None)), (None, 0))
+        drawn = fold(jax.numpy.stack(keys), epochs)
+    else:
+        drawn = jax.vmap(jax.random.fold_in, (None, 0))(keys, epochs)
+    return tuple(drawn[offset] for offset in range(KEYS_AT_ONCE))
 
 
 def stack(trees: list):

@@ -9,7 +9,6 @@ weights (a ``params_`` dict); ``init_layers`` says which layers to copy and
 from collections.abc import Mapping
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 from sklearn.exceptions import NotFittedError
@@ -68,7 +67,9 @@ def transfer(params: nnx.State, source: Mapping, parts: tuple[str, ...] | None):
             + ". Give the new estimator the same architecture for these layers."
         )
     for name in names:
-        target[name] = jax.tree.map(lambda leaf: jnp.asarray(leaf, jnp.float32), source[name])
+        target[name] = jax.tree.map(
+            lambda leaf: jax.device_put(np.asarray(leaf, np.float32)), source[name]
+        )
     copied = jax.tree.map(lambda leaf: leaf, params)  # a copy to fill in
     nnx.replace_by_pure_dict(copied, target)
     return copied, names

@@ -194,8 +194,9 @@ def to_device(abstract: nnx.State, host: dict) -> nnx.State:
 
     def device(kind, leaf):
         if jax.dtypes.issubdtype(kind.dtype, jax.dtypes.prng_key):
-            return jax.random.wrap_key_data(jnp.asarray(leaf))
-        return jnp.asarray(leaf)
+            return jax.random.wrap_key_data(jax.device_put(leaf))
+        # device_put, not jnp.asarray: that compiles a copy program for each new shape.
+        return jax.device_put(leaf)
 
     nnx.replace_by_pure_dict(state, jax.tree.map(device, kinds, host))
     return state
