@@ -329,7 +329,9 @@ class EncoderDecoder(
             "alpha": self.alpha,
             **self._extra_hyperparameters(data_range),
         }
-        hyper = {name: jnp.asarray(value, jnp.float32) for name, value in hyper.items()}
+        hyper = {
+            name: jax.device_put(np.asarray(value, np.float32)) for name, value in hyper.items()
+        }
 
         X_train, X_val, Y_train, Y_val = X, None, Y, None
         if self.early_stopping and not incremental:

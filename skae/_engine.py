@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import nnx
 
 from ._devices import split_batch
@@ -175,7 +176,7 @@ def init_state(
 ) -> TrainState:
     """A fresh :class:`TrainState` for ``params`` (and the model's other variables)."""
     model_state = nnx.State({}) if model_state is None else model_state
-    return _init_state(params, optimizer, jnp.asarray(learning_rate, jnp.float32), model_state)
+    return _init_state(params, optimizer, np.float32(learning_rate), model_state)
 
 
 @partial(jax.jit, static_argnames="optimizer", compiler_options=ONE_OFF)

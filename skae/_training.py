@@ -137,7 +137,7 @@ def train(
         :func:`skae._engine.run_epoch` on ``data`` (a streamed epoch, see
         ``skae._streaming``).
     """
-    n_rows = jax.numpy.asarray(n_samples, jax.numpy.int32)
+    n_rows = jax.device_put(np.asarray(n_samples, np.int32))
     result = TrainingResult(state)
     kept = state
     try:
@@ -206,7 +206,7 @@ def train_members(
     member, its state unstacked.
     """
     n_members = len(keys)
-    n_rows = jax.numpy.asarray(n_samples, jax.numpy.int32)  # one per member
+    n_rows = jax.device_put(np.asarray(n_samples, np.int32))  # one per member
     results = [TrainingResult(None) for _ in range(n_members)]
     active = [True] * n_members
     kept = states

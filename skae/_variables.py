@@ -61,7 +61,7 @@ def build_model(builder: partial, seed: int) -> tuple[ModelGraphs, nnx.State, nn
     stacks = getattr(builder.func, "LINEAR_STACKS", None)
     if stacks and jax.config.jax_threefry_partitionable and not jax.tree.leaves(abstract_state):
         return graphs, _linear_params(abstract_params, seed, stacks), abstract_state
-    params, model_state = _initialize(key, jnp.asarray(seed, jnp.int32))
+    params, model_state = _initialize(key, np.int32(seed))
     return graphs, params, model_state
 
 
@@ -130,9 +130,7 @@ def _linear_params(abstract_params: nnx.State, seed: int, stacks: tuple) -> nnx.
         for index in sorted(layers):
             kernel = layers[index]["kernel"]
             rows = 1 << (-(-kernel.size // DRAW_ROW) - 1).bit_length()
-            draws = _truncated_normal_draws(
-                jnp.asarray(seed, jnp.int32), jnp.asarray(count, jnp.uint32), rows
-            )
+            draws = _truncated_normal_draws(np.int32(seed), np.uint32(count), rows)
             scale = np.sqrt(np.float32(1.0 / kernel.shape[0])) / np.float32(TRUNCATED_NORMAL_STD)
             layers[index]["kernel"] = np.asarray(draws)[: kernel.size].reshape(kernel.shape) * scale
             count += 2  # the kernel's key, then the bias's
